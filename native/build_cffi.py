@@ -1,0 +1,85 @@
+"""cffi out-of-line API builds of lfstress's two extensions.
+
+Both compile the same structure sources (native/msqueue_*.c, the reclamation
+helpers) against lfstress.h; they differ in what stands behind the header:
+
+  stress._lfs_stepped   -DLFS_BUILD_STEPPED: instrumented primitives, fibers
+  stress._lfs_free      -DLFS_BUILD_FREE:    C11 atomics, pthreads
+
+setup.py names the two builders (``cffi_modules``). The cdef declarations are
+plain files in native/cdef/, kept apart from the real headers (pyca style).
+The package version and a hash of native/'s sources are compiled in, and the
+loader (stress/_native.py) refuses an extension that does not match.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from cffi import FFI
+
+NATIVE = Path(__file__).resolve().parent
+ROOT = NATIVE.parent
+
+# Sources common to both builds: the registry and every structure.
+STRUCTURE_SOURCES = sorted(
+    str(p.relative_to(ROOT))
+    for p in NATIVE.glob("*.c")
+    if p.name.startswith(("msqueue_", "reclaim_", "builtin"))
+)
+COMMON_SOURCES = ["native/common.c", *STRUCTURE_SOURCES]
+
+
+def _load_sourcehash():
+    spec = importlib.util.spec_from_file_location("_lfs_sourcehash", ROOT / "stress" / "_sourcehash.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def package_version() -> str:
+    text = (ROOT / "stress" / "_version.py").read_text()
+    return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
+
+
+def _builder(module: str, cdef: str, define: str, sources: list[str], extra_compile: list[str],
+             libraries: list[str]) -> FFI:
+    ffi = FFI()
+    ffi.cdef((NATIVE / "cdef" / "common.h").read_text() + (NATIVE / "cdef" / cdef).read_text())
+    header = "engine.h" if define == "LFS_BUILD_STEPPED" else "freerun.h"
+    source_hash = _load_sourcehash().native_source_hash(NATIVE)
+    ffi.set_source(
+        module,
+        f'#include "{header}"\n',
+        sources=[*COMMON_SOURCES, *sources],
+        include_dirs=[str(NATIVE.relative_to(ROOT))],
+        define_macros=[
+            (define, "1"),
+            ("LFS_VERSION", f'"{package_version()}"'),
+            ("LFS_SOURCE_HASH", f'"{source_hash}"'),
+        ],
+        extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", *extra_compile],
+        libraries=libraries,
+    )
+    return ffi
+
+
+stepped = _builder(
+    "stress._lfs_stepped", "stepped.h", "LFS_BUILD_STEPPED",
+    ["native/stepper.c", "native/fiber.c"],
+    # -O2, frame pointers kept: fibers are stepped one shared access at a time,
+    # the switch dominates, and debuggers can walk a fiber's stack.
+    ["-O2", "-fno-omit-frame-pointer"], [],
+)
+
+free = _builder(
+    "stress._lfs_free", "free.h", "LFS_BUILD_FREE",
+    ["native/freerun.c"],
+    ["-O3", "-pthread"], ["pthread"],
+)
+
+if __name__ == "__main__":
+    stepped.compile(verbose=True)
+    free.compile(verbose=True)

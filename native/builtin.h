@@ -1,0 +1,19 @@
+/* builtin.h — the structures compiled into every lfstress build. */
+#ifndef LFS_BUILTIN_H
+#define LFS_BUILTIN_H
+
+#include "lfstress.h"
+
+/* Michael–Scott queue variants (family "msqueue"), one per reclamation
+ * scheme; see msqueue_common.h for which is safe against what. */
+extern const lfs_structure_t lfs_msqueue_naive;
+extern const lfs_structure_t lfs_msqueue_leaky;
+extern const lfs_structure_t lfs_msqueue_tagged;
+extern const lfs_structure_t lfs_msqueue_hazard;
+extern const lfs_structure_t lfs_msqueue_epoch;
+extern const lfs_structure_t lfs_msqueue_locked;
+
+extern const lfs_structure_t *const lfs_builtin_structures[];
+extern const unsigned lfs_builtin_structure_count;
+
+#endif /* LFS_BUILTIN_H */

@@ -1,0 +1,1 @@
+"""Invariant checks run after (and during) every execution."""

@@ -1,0 +1,400 @@
+"""Executions of the stepped build, driven one shared-memory step at a time.
+
+An ``Execution`` is a structure variant with options, a pool capacity, the
+initial contents and one program per virtual thread. ``start()`` resets it
+(it can be re-run any number of times), ``step(tid)`` runs one step of an
+enabled thread and returns the new *enabled mask* (bit i set: thread i may
+run; 0: the execution has ended). Everything the execution did is then
+available as events (the trace), the history of operations, the violations the
+engine saw at each access, and a snapshot of the node pool.
+
+Traces never show raw addresses: a node reference is shown as its pool slot
+(``#5``), so a trace is byte-identical across processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from . import _native
+from .errors import EngineError, UsageError
+from .history import History, Operation
+from .structures import REUSE_POLICIES, StructureInfo, lookup
+from .violations import Violation
+
+EVENT_KINDS = (
+    "load", "store", "init", "cas", "cas-fail", "xchg", "faa", "fence", "pause", "wait",
+    "alloc", "free", "retire", "invoke", "return", "reclaim",
+)
+ORDERS = ("relaxed", "acquire", "release", "acq_rel", "seq_cst")
+SLOT_STATES = ("FREE", "LIVE", "RETIRED")
+STATUS = {0: "running", 1: "done", 2: "aborted", 3: "livelock", 4: "deadlock"}
+EVF_STALE = 1
+EVF_VIOLATION = 2
+
+_VIOLATION_KIND = {
+    1: "use-after-free", 2: "double-free", 3: "aba", 4: "wild-pointer",
+    5: "pool-exhausted", 6: "livelock", 7: "deadlock",
+}
+
+Program = Sequence[tuple[str, "int | None"]]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a thread did at one step, addresses already resolved."""
+
+    index: int
+    step: int
+    tid: int
+    kind: str
+    order: str
+    location: str        # "head", "#5.next", "hazard[2]", "" for pool/op events
+    slot: int            # node slot touched (alloc/free/retire: the node), -1 if none
+    gen: int
+    value: str           # rendered: "#5", "#5/t3", "null", "42"
+    expected: str        # CAS: expected (success) or seen (failure); xchg/faa: written
+    op: str              # invoke/return: the operation
+    stale: bool          # touched a node freed or reincarnated since it was loaded
+    flagged: bool        # a violation was recorded here
+
+    def text(self) -> str:
+        """The event in one line, as traces and reports show it."""
+        k = self.kind
+        if k == "invoke":
+            return f"{self.op}({self.value})" if self.value else f"{self.op}()"
+        if k == "return":
+            return f"{self.op} -> {self.value}"
+        if k in ("alloc", "free", "retire"):
+            reuse = " (reused)" if k == "alloc" and self.gen > 1 else ""
+            return f"{k} #{self.slot} g{self.gen}{reuse}"
+        if k == "reclaim":
+            return f"reclaim: freed {self.value} of {self.expected}"
+        if k in ("fence", "pause"):
+            return f"{k} {self.order}" if k == "fence" else k
+        mark = " STALE" if self.stale else ""
+        if k == "load":
+            return f"load {self.location} = {self.value}{mark}"
+        if k in ("store", "init"):
+            return f"{k} {self.location} := {self.value}{mark}"
+        if k == "cas":
+            return f"cas {self.location} {self.expected} -> {self.value} ok{mark}"
+        if k == "cas-fail":
+            return f"cas {self.location} -> {self.value} FAIL (saw {self.expected}){mark}"
+        if k == "xchg":
+            return f"xchg {self.location} := {self.expected} (was {self.value}){mark}"
+        if k == "faa":
+            return f"faa {self.location} += (was {self.value}, now {self.expected}){mark}"
+        if k == "wait":
+            return f"wait {self.location} (is {self.value})"
+        return k
+
+
+@dataclass(frozen=True)
+class SlotSnapshot:
+    slot: int
+    state: str
+    gen: int
+    words: tuple[int, ...]       # raw words, in field order
+    refs: tuple[int | None, ...]  # for link/hazard fields: slot referred to (None: null/none)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The node pool and the roots, as the checker walks them."""
+
+    structure: StructureInfo
+    slots: tuple[SlotSnapshot, ...]
+    roots: dict[str, tuple[int | None, ...]]     # link/hazard roots: slots referred to
+    root_words: dict[str, tuple[int, ...]]       # every root's raw words
+    retired_by: tuple[int, ...]                  # per slot: retiring thread, or -1
+
+
+class Execution:
+    """A reusable stepped execution (see module docstring)."""
+
+    def __init__(
+        self,
+        family: str,
+        variant: str,
+        programs: Sequence[Program],
+        *,
+        initial: Iterable[int] = (),
+        options: dict[str, int] | None = None,
+        capacity: int = 32,
+        reuse: str = "lifo",
+        step_cap: int = 10_000,
+    ) -> None:
+        self.structure = info = lookup(family, variant)
+        self._ffi, self._lib = (m := _native.stepped()).ffi, m.lib
+        if not 1 <= len(programs) <= 16:
+            raise UsageError(f"an execution needs 1 to 16 threads, got {len(programs)}")
+        if not 1 <= capacity <= 1 << 24:
+            raise UsageError(f"pool capacity must be between 1 and {1 << 24}, got {capacity}")
+        if reuse not in REUSE_POLICIES:
+            raise UsageError(f"reuse must be one of {', '.join(REUSE_POLICIES)}, got {reuse!r}")
+        if step_cap < 1:
+            raise UsageError(f"step cap must be at least 1, got {step_cap}")
+        self.options = {o.name: v for o, v in zip(info.options, info.option_values(options))}
+        self.capacity = capacity
+        self.reuse = reuse
+        self.step_cap = step_cap
+        self.nthreads = len(programs)
+        self.programs = [[(op, arg) for op, arg in prog] for prog in programs]
+        self.initial = list(initial)
+        option_values = self._ffi.new("int64_t[]", list(self.options.values()) or [0])
+        ptr = self._lib.lfs_exec_new(
+            self._lib.lfs_structure_get(info.index), self.nthreads, capacity,
+            REUSE_POLICIES[reuse], option_values, step_cap,
+        )
+        if ptr == self._ffi.NULL:
+            raise EngineError("the engine could not create the execution (out of memory?)")
+        self._ptr = self._ffi.gc(ptr, self._lib.lfs_exec_delete)
+        for tid, prog in enumerate(self.programs):
+            ops, args = self._encode(prog)
+            if self._lib.lfs_exec_set_program(self._ptr, tid, len(prog), ops, args) != 0:
+                raise EngineError(f"the engine refused thread {tid}'s program")
+        setup_op = self._setup_op()
+        ops, args = self._encode([(setup_op, v) for v in self.initial])
+        if self._lib.lfs_exec_set_setup(self._ptr, len(self.initial), ops, args) != 0:
+            raise EngineError("the engine refused the initial contents")
+        self._step = self._lib.lfs_exec_step
+        self._node_bytes = None
+
+    # ------------------------------------------------------------------
+    def _setup_op(self) -> str:
+        for op in self.structure.ops:
+            if op.takes_arg:
+                return op.name
+        if self.initial:
+            raise UsageError(f"{self.structure.name} has no operation that takes a value: no initial contents")
+        return self.structure.ops[0].name
+
+    def _encode(self, prog: Program):
+        ops, args = [], []
+        for op, arg in prog:
+            index = self.structure.op_index(op)
+            info = self.structure.ops[index]
+            if info.takes_arg:
+                if isinstance(arg, bool) or not isinstance(arg, int) or not -(2**63) <= arg < 2**63:
+                    raise UsageError(f"operation {op} needs a 64-bit integer argument, got {arg!r}")
+            elif arg is not None:
+                raise UsageError(f"operation {op} takes no argument, got {arg!r}")
+            ops.append(index)
+            args.append(arg or 0)
+        return self._ffi.new("int32_t[]", ops or [0]), self._ffi.new("int64_t[]", args or [0])
+
+    # ------------------------------------------------------------------
+    def start(self) -> int:
+        """Reset and run every thread up to its first shared action. Returns
+        the enabled mask (0 if setup failed, e.g. initial contents larger
+        than the pool: see ``violations()``)."""
+        return max(self._lib.lfs_exec_start(self._ptr), 0)
+
+    def step(self, tid: int) -> int:
+        """Run one step of thread tid; returns the new enabled mask."""
+        mask = self._step(self._ptr, tid)
+        if mask < 0:
+            raise EngineError(f"thread {tid} is not enabled")
+        return mask
+
+    def run(self, choices: Iterable[int]) -> int:
+        """Start, then step the threads named by choices (each must be
+        enabled). Returns the mask left when choices ran out."""
+        mask = self.start()
+        step = self._step
+        ptr = self._ptr
+        for tid in choices:
+            if not mask:
+                break
+            mask = step(ptr, tid)
+            if mask < 0:
+                raise EngineError(f"schedule names thread {tid}, which is not enabled")
+        return mask
+
+    def enabled(self) -> int:
+        return self._lib.lfs_exec_enabled(self._ptr)
+
+    @property
+    def status(self) -> str:
+        return STATUS[self._lib.lfs_exec_status(self._ptr)]
+
+    @property
+    def steps(self) -> int:
+        return self._lib.lfs_exec_steps(self._ptr)
+
+    def thread_op(self, tid: int) -> int:
+        """Index in its program of the operation thread tid is in, -1 when done."""
+        return self._lib.lfs_exec_thread_op(self._ptr, tid)
+
+    def retired_count(self, tid: int) -> int:
+        return self._lib.lfs_exec_retired_count(self._ptr, tid)
+
+    # ------------------------------------------------------------------
+    def decode_ref(self, word: int) -> int | None:
+        slot = self._lib.lfs_exec_decode_ref(self._ptr, word)
+        return None if slot < 0 else slot
+
+    def render_word(self, word: int, kind: str) -> str:
+        """A word as traces show it: node references by slot, data as integers."""
+        if kind == "data":
+            return str(word - (1 << 64) if word >= 1 << 63 else word)
+        if word == 0:
+            return "null"
+        slot = self.decode_ref(word)
+        if self.structure.ref_encoding == "index":
+            tag = word >> 32
+            return f"#{slot}/t{tag}" if slot is not None else f"null/t{tag}"
+        return f"#{slot}" if slot is not None else "<wild>"
+
+    def location_name(self, slot: int, field: int, elem: int) -> tuple[str, str]:
+        """(name, word kind) of an event's location."""
+        info = self.structure
+        if slot >= 0:
+            f = info.fields[field]
+            return f"#{slot}.{f.name}", f.kind
+        if field < 0:
+            return f"shared[{elem}]", "data"
+        root = info.roots[field]
+        return (root.name if root.count == 1 else f"{root.name}[{elem}]"), root.kind
+
+    def events(self) -> list[Event]:
+        n = self._lib.lfs_exec_event_count(self._ptr)
+        raw = self._lib.lfs_exec_events(self._ptr)
+        ops = self.structure.ops
+        out = []
+        for i in range(n):
+            e = raw[i]
+            kind = EVENT_KINDS[e.kind]
+            location, word_kind = "", "data"
+            value = expected = ""
+            op = ""
+            if kind in ("invoke", "return"):
+                op = ops[e.op].name
+                if kind == "invoke":
+                    value = str(e.value if e.value < 1 << 63 else e.value - (1 << 64)) if ops[e.op].takes_arg else ""
+                elif ops[e.op].returns_value:
+                    value = "empty" if e.status == 0 else str(e.value if e.value < 1 << 63 else e.value - (1 << 64))
+                else:
+                    value = "ok" if e.status == 1 else ("nomem" if e.status < 0 else "empty")
+            elif kind in ("alloc", "free", "retire", "reclaim"):
+                value, expected = str(e.value), str(e.expected)
+            elif kind not in ("fence", "pause"):
+                location, word_kind = self.location_name(e.slot, e.field, e.elem)
+                value = self.render_word(e.value, word_kind)
+                if kind in ("cas", "cas-fail", "xchg", "faa"):
+                    expected = self.render_word(e.expected, word_kind)
+            out.append(Event(
+                index=i, step=e.step, tid=e.tid, kind=kind, order=ORDERS[e.order],
+                location=location, slot=e.slot, gen=e.gen, value=value, expected=expected,
+                op=op, stale=bool(e.flags & EVF_STALE), flagged=bool(e.flags & EVF_VIOLATION),
+            ))
+        return out
+
+    def trace_text(self) -> str:
+        """The whole trace, one event a line: the byte-identical replay form."""
+        return "".join(f"{e.step:5d} T{e.tid} {e.text()}\n" for e in self.events())
+
+    def history(self) -> History:
+        """Operations with invocation/response steps (pending ones: response None)."""
+        open_ops: dict[int, Event] = {}
+        done: list[Operation] = []
+        ops = self.structure.ops
+        for e in self.events():
+            if e.kind == "invoke":
+                open_ops[e.tid] = e
+            elif e.kind == "return":
+                inv = open_ops.pop(e.tid)
+                info = ops[self.structure.op_index(e.op)]
+                empty = e.value == "empty"
+                result = int(e.value) if info.returns_value and not empty else None
+                done.append(Operation(e.tid, e.op, int(inv.value) if inv.value else None,
+                                      result, empty, inv.step, e.step))
+        for tid, inv in open_ops.items():
+            done.append(Operation(tid, inv.op, int(inv.value) if inv.value else None,
+                                  None, False, inv.step, None))
+        done.sort(key=lambda o: (o.invoke, o.tid))
+        return History(done)
+
+    def violations(self) -> list[Violation]:
+        """What the engine found at each access (stale writes, ABA, wild
+        pointers...), with provenance. Structural checks are in stress.checks."""
+        n = self._lib.lfs_exec_violation_count(self._ptr)
+        raw = self._lib.lfs_exec_violations(self._ptr)
+        return [_engine_violation(self, raw[i]) for i in range(n)]
+
+    def snapshot(self) -> Snapshot:
+        lib, ffi, ptr = self._lib, self._ffi, self._ptr
+        info = self.structure
+        cap = self.capacity
+        nw = len(info.fields)
+        states = ffi.unpack(lib.lfs_exec_slot_states(ptr), cap)
+        gens = ffi.unpack(lib.lfs_exec_slot_gens(ptr), cap)
+        retired_by = tuple(ffi.unpack(lib.lfs_exec_slot_retired_by(ptr), cap))
+        words = ffi.unpack(lib.lfs_exec_node_words(ptr), cap * nw)
+        kinds = [f.kind for f in info.fields]
+        slots = []
+        for s in range(cap):
+            w = tuple(words[s * nw:(s + 1) * nw])
+            refs = tuple(self.decode_ref(x) if k != "data" else None for x, k in zip(w, kinds))
+            slots.append(SlotSnapshot(s, SLOT_STATES[states[s]], gens[s], w, refs))
+        shared = lib.lfs_exec_shared_words(ptr)
+        roots, root_words = {}, {}
+        for r in info.roots:
+            vals = tuple(shared[r.offset // 8 + i] for i in range(r.count))
+            root_words[r.name] = vals
+            if r.kind != "data":
+                roots[r.name] = tuple(self.decode_ref(v) for v in vals)
+        return Snapshot(info, tuple(slots), roots, root_words, retired_by)
+
+
+_DETAIL = {
+    1: "stored through a pointer to #{slot} loaded at step {load_step} (generation {gen_loaded})",
+    2: "read #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
+    3: "CAS succeeded expecting #{slot} as loaded at step {load_step} (generation {gen_loaded})",
+    4: "linked #{slot} into the structure",
+    5: "linked #{slot}, known from step {load_step} (generation {gen_loaded}), into the structure",
+    6: "freed/retired #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
+    7: "freed #{slot} again",
+    8: "retired #{slot}, which is not live",
+}
+
+
+def _who(tid: int) -> str:
+    return "setup" if tid < 0 else f"T{tid}"
+
+
+def _engine_violation(ex: Execution, v) -> Violation:
+    kind = _VIOLATION_KIND[v.kind]
+    if kind in ("wild-pointer",):
+        what = "a misaligned address" if v.detail == 10 else "an address outside the node pool and the roots"
+        return Violation(kind, f"T{v.tid} accessed {what} (offset {v.address_offset} from the pool)",
+                         step=v.step, thread=v.tid, provenance={"offset": v.address_offset})
+    if kind == "pool-exhausted":
+        return Violation(kind, f"the pool of {ex.capacity} nodes ran out"
+                         + (f" (T{v.tid}, step {v.step})" if v.tid >= 0 else " during setup"),
+                         step=v.step, thread=v.tid if v.tid >= 0 else None)
+    if kind == "livelock":
+        return Violation(kind, f"the execution exceeded its step cap of {ex.step_cap} steps",
+                         step=v.step)
+    if kind == "deadlock":
+        return Violation(kind, "no thread can run (all wait), but some have not finished", step=v.step)
+    fields = {
+        "slot": v.slot, "load_step": v.load_step,
+        "gen_loaded": None if v.gen_loaded == 0xFFFFFFFF else v.gen_loaded,
+        "gen_now": v.gen_now, "state_now": SLOT_STATES[v.state_now],
+        "freed_by": _who(v.freed_by), "freed_step": v.freed_step,
+        "allocated_by": _who(v.alloc_by), "allocated_step": v.alloc_step,
+    }
+    detail = _DETAIL.get(v.detail, "touched #{slot}").format(**fields)
+    history = f"#{v.slot} was freed by {fields['freed_by']} at step {v.freed_step}"
+    if fields["gen_loaded"] is not None and v.gen_now != fields["gen_loaded"]:
+        history += (f" and reallocated by {fields['allocated_by']} at step {v.alloc_step}"
+                    f" as generation {v.gen_now}")
+        if fields["state_now"] == "FREE":
+            history += ", since freed again"
+    elif v.detail not in (7, 8) and fields["state_now"] != "FREE":
+        history = f"#{v.slot} is generation {v.gen_now} ({fields['state_now']})"
+    message = f"T{v.tid} {detail}; {history}"
+    return Violation(kind, message, step=v.step, thread=v.tid, slots=(v.slot,), provenance=fields)
