@@ -639,10 +639,17 @@ void lfs_node_free(void *node)
         return; /* the pool stays consistent: the slot is not handed out twice */
     }
     int stale = RECORDING(ex) && is_stale(ex, t, (int32_t)s);
+    int32_t last_freed_by = ex->freed_by[s];
+    uint32_t last_freed_step = ex->freed_step[s];
     free_slot(ex, t, s);
     if (stale) {
         ex->events[ex->n_events - 1].flags |= LFS_EVF_STALE;
-        add_violation(ex, t, LFS_V_ABA, LFS_D_FREE_STALE, (int32_t)s);
+        lfs_violation_t *v = add_violation(ex, t, LFS_V_ABA, LFS_D_FREE_STALE, (int32_t)s);
+        if (v) { /* the story is the free before this one */
+            v->freed_by = last_freed_by;
+            v->freed_step = last_freed_step;
+            v->state_now = LFS_SLOT_LIVE;
+        }
     }
 }
 

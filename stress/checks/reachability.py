@@ -1,0 +1,203 @@
+"""Reachability invariants over a snapshot of the node pool.
+
+Like a tracing collector's mark phase: start at the roots the structure
+declared as links (``head``, ``tail``, ``top`` ...), follow every link field,
+and mark what is reached. Then:
+
+- ``cycle``      following links from a root comes back to a node already on the path;
+- ``severed``    a queue's chain from ``head`` does not reach ``tail``, or does
+                 not end at it (at quiescence MS96's tail may not lag);
+- ``use-after-free``  a root or a reachable node links to a FREE slot (dangling);
+- ``leak``       a LIVE node that nothing reaches: not a root, not a retired
+                 list (RETIRED nodes are the reclamation scheme's), and — the
+                 check runs only when every thread has finished — no thread.
+
+Every node is named by slot and generation (``#5 g2``), with the count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine import Snapshot
+from ..violations import Violation
+
+
+def node_name(snapshot: Snapshot, slot: int) -> str:
+    return f"#{slot} g{snapshot.slots[slot].gen}"
+
+
+def _labelled(snapshot: Snapshot, slot: int) -> str:
+    """``#4 g1 (7)``: a node with its value, when it has one."""
+    vf = _value_field(snapshot)
+    value = f" ({snapshot.slots[slot].words[vf]})" if vf is not None else ""
+    return node_name(snapshot, slot) + value
+
+
+def _link_fields(snapshot: Snapshot) -> list[int]:
+    return [i for i, f in enumerate(snapshot.structure.fields) if f.kind == "link"]
+
+
+def _value_field(snapshot: Snapshot) -> int | None:
+    for i, f in enumerate(snapshot.structure.fields):
+        if f.name == "value":
+            return i
+    return None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The nodes met following the first link field from one root."""
+
+    root: str
+    slots: tuple[int, ...]
+    ends_in: str   # "null" | "cycle" | "freed"
+    stop: int | None  # the slot where it looped / the freed slot
+
+
+def follow(snapshot: Snapshot, start: int | None, root: str) -> Chain:
+    links = _link_fields(snapshot)
+    path: list[int] = []
+    seen: set[int] = set()
+    slot = start
+    while slot is not None:
+        if slot in seen:
+            return Chain(root, tuple(path), "cycle", slot)
+        if snapshot.slots[slot].state == "FREE":
+            return Chain(root, tuple(path), "freed", slot)
+        seen.add(slot)
+        path.append(slot)
+        slot = snapshot.slots[slot].refs[links[0]] if links else None
+    return Chain(root, tuple(path), "null", None)
+
+
+def reachable(snapshot: Snapshot) -> set[int]:
+    """Every slot reached from a link root through link fields."""
+    links = _link_fields(snapshot)
+    marked: set[int] = set()
+    todo = [s for refs in (snapshot.roots[r.name] for r in snapshot.structure.roots if r.kind == "link")
+            for s in refs if s is not None]
+    while todo:
+        slot = todo.pop()
+        if slot in marked or snapshot.slots[slot].state == "FREE":
+            continue
+        marked.add(slot)
+        todo.extend(s for i in links if (s := snapshot.slots[slot].refs[i]) is not None)
+    return marked
+
+
+def leaked_slots(snapshot: Snapshot) -> list[int]:
+    marked = reachable(snapshot)
+    return [s.slot for s in snapshot.slots if s.state == "LIVE" and s.slot not in marked]
+
+
+def check_reachability(snapshot: Snapshot, *, quiescent: bool) -> list[Violation]:
+    """The structural invariants. ``quiescent``: every thread has finished
+    (only then are leaks and a lagging tail violations)."""
+    found: list[Violation] = []
+    link_roots = [r for r in snapshot.structure.roots if r.kind == "link"]
+    chains = {}
+    for root in link_roots:
+        for i, start in enumerate(snapshot.roots[root.name]):
+            name = root.name if root.count == 1 else f"{root.name}[{i}]"
+            chain = chains[name] = follow(snapshot, start, name)
+            if chain.ends_in == "cycle":
+                loop = " → ".join(f"#{s}" for s in chain.slots) + f" → #{chain.stop}"
+                found.append(Violation("cycle", f"following next from {name} loops: {loop}",
+                                       slots=chain.slots))
+            elif chain.ends_in == "freed":
+                via = f"#{chain.slots[-1]}.next" if chain.slots else name
+                found.append(Violation(
+                    "use-after-free",
+                    f"{via} links to #{chain.stop}, which is FREE: the structure reaches freed memory",
+                    slots=(chain.stop,)))
+
+    head, tail = chains.get("head"), chains.get("tail")
+    if snapshot.structure.spec == "queue" and head and tail and tail.slots:
+        tail_slot = tail.slots[0]
+        if tail_slot not in head.slots and head.ends_in != "cycle":
+            last = node_name(snapshot, head.slots[-1]) if head.slots else "head"
+            in_chain = set(head.slots)
+            cut_off = [s.slot for s in snapshot.slots if s.state == "LIVE" and s.slot not in in_chain]
+            cut_text = ""
+            if cut_off:
+                cut_text = (f"; {len(cut_off)} live node(s) cut off from head: "
+                            + ", ".join(_labelled(snapshot, s) for s in cut_off))
+            found.append(Violation(
+                "severed",
+                f"the chain from head stops at {last} and never reaches tail "
+                f"({node_name(snapshot, tail_slot)}){cut_text}",
+                slots=((head.slots[-1],) if head.slots else ()) + tuple(cut_off),
+                provenance={"chain": list(head.slots), "tail": tail_slot, "cut_off": cut_off}))
+        elif quiescent and head.ends_in == "null" and head.slots and head.slots[-1] != tail_slot:
+            lag = len(head.slots) - 1 - head.slots.index(tail_slot)
+            found.append(Violation(
+                "severed",
+                f"tail (#{tail_slot}) lags {lag} node(s) behind the end of the queue "
+                f"(#{head.slots[-1]}) after every thread finished",
+                slots=(tail_slot,), provenance={"chain": list(head.slots), "tail": tail_slot}))
+
+    if quiescent:
+        leaked = leaked_slots(snapshot)
+        if leaked:
+            names = ", ".join(_labelled(snapshot, s) for s in leaked)
+            found.append(Violation(
+                "leak",
+                f"{len(leaked)} live node(s) reachable from nothing: {names}",
+                slots=tuple(leaked)))
+    return found
+
+
+def queue_contents(snapshot: Snapshot) -> list[int] | None:
+    """Values still in an MS-style queue (sentinel first), or None when the
+    chain is broken and the contents cannot be told."""
+    vf = _value_field(snapshot)
+    if snapshot.structure.spec != "queue" or vf is None or "head" not in snapshot.roots:
+        return None
+    chain = follow(snapshot, snapshot.roots["head"][0], "head")
+    if chain.ends_in != "null":
+        return None
+    return [snapshot.slots[s].words[vf] for s in chain.slots[1:]]
+
+
+def draw_queue(snapshot: Snapshot) -> str:
+    """One line: the chain from head, where it is cut, tail, and what leaked.
+    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``"""
+    if "head" not in snapshot.roots:
+        return ""
+    vf = _value_field(snapshot)
+
+    def label(slot: int) -> str:
+        if vf is None:
+            return f"#{slot}"
+        return f"#{slot}({snapshot.slots[slot].words[vf]})"
+
+    chain = follow(snapshot, snapshot.roots["head"][0], "head")
+    parts = ["head"] + [label(s) for s in chain.slots]
+    text = " → ".join(parts)
+    if chain.ends_in == "cycle":
+        text += f" → #{chain.stop} ↺ (cycle)"
+    elif chain.ends_in == "freed":
+        text += f" → #{chain.stop} (FREE!)"
+    tail = snapshot.roots.get("tail", (None,))[0]
+    if tail is not None:
+        cut = tail not in chain.slots
+        text += ("   ⇢ (severed) … " if cut else "   ") + f"tail → #{tail}"
+    leaked = leaked_slots(snapshot)
+    if leaked:
+        text += "   leaked: " + " → ".join(label(s) for s in _leaked_chains(snapshot, leaked))
+    return text
+
+
+def _leaked_chains(snapshot: Snapshot, leaked: list[int]) -> list[int]:
+    """Leaked slots in link order (heads of leaked chains first)."""
+    links = _link_fields(snapshot)
+    leaked_set = set(leaked)
+    pointed = {snapshot.slots[s].refs[links[0]] for s in leaked if links} & leaked_set
+    ordered: list[int] = []
+    for start in [s for s in leaked if s not in pointed] + leaked:
+        slot = start
+        while slot is not None and slot in leaked_set and slot not in ordered:
+            ordered.append(slot)
+            slot = snapshot.slots[slot].refs[links[0]] if links else None
+    return ordered

@@ -1,0 +1,63 @@
+"""The ``lfstress`` command (also ``python -m stress``).
+
+Each subcommand lives in its own module under ``stress/commands/`` and
+exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``
+(the exit status). This file only dispatches and turns errors into messages:
+a UsageError (bad input) prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ._version import __version__
+from .errors import LfstressError, UsageError
+
+# name -> module; the order is the order of `lfstress --help`.
+COMMANDS = {
+    "demo": "stress.commands.demo",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lfstress", description="Stress-test lock-free data structures, one step at a time.")
+    parser.add_argument("--version", action="version", version=f"lfstress {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args._run(args)
+    except UsageError as exc:
+        print(f"lfstress {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except LfstressError as exc:
+        print(f"lfstress {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lfstress: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

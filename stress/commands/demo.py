@@ -1,0 +1,49 @@
+"""``lfstress demo``: replay one of the stories step by step and say what broke."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..checks.reachability import check_reachability, draw_queue
+from ..checks.values import check_history
+from ..errors import UsageError
+from ..story import STORIES
+
+HELP = "replay the essay's story (or the classic ABA) step by step on a queue variant"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("story", nargs="?", default="essay", help=f"one of: {', '.join(STORIES)} (default: essay)")
+    parser.add_argument("--variant", default=None,
+                        help="queue variant (default: naive, then hazard to show the fix)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.story not in STORIES:
+        raise UsageError(f"unknown story {args.story!r} (allowed: {', '.join(STORIES)})")
+    story = STORIES[args.story]
+    variants = [args.variant] if args.variant else ["naive", "hazard"]
+    found_any = False
+    for variant in variants:
+        options = {"hazard": {"hp_threshold": 1}, "epoch": {"epoch_threshold": 1}}.get(variant, {})
+        ex = story.execution(variant, options=options)
+        choices = story.build(ex)
+        print(f"=== {story.title}")
+        print(f"    variant msqueue/{variant}, options {ex.options}, initial contents {list(story.initial)}")
+        print(f"    schedule ({len(choices)} steps): " + "".join(str(c) for c in choices))
+        print()
+        print(ex.trace_text(), end="")
+        print()
+        violations = ex.violations() + check_reachability(ex.snapshot(), quiescent=ex.status == "done")
+        violations += check_history(ex.history(), ex.structure.spec, initial=story.initial,
+                                    final=None).violations
+        print("    queue after:  " + draw_queue(ex.snapshot()))
+        if violations:
+            found_any = True
+            print(f"    {len(violations)} violation(s):")
+            for v in violations:
+                print(f"      [{v.kind}] {v.message}".replace("\n", "\n        "))
+        else:
+            print("    clean: no violation")
+        print()
+    return 1 if found_any else 0
