@@ -27,7 +27,7 @@ ROOT = NATIVE.parent
 STRUCTURE_SOURCES = sorted(
     str(p.relative_to(ROOT))
     for p in NATIVE.glob("*.c")
-    if p.name.startswith(("msqueue_", "reclaim_", "builtin"))
+    if p.name.startswith(("msqueue_", "reclaim_", "builtin", "test_structures"))
 )
 COMMON_SOURCES = ["native/common.c", *STRUCTURE_SOURCES]
 
@@ -68,7 +68,7 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
 
 stepped = _builder(
     "stress._lfs_stepped", "stepped.h", "LFS_BUILD_STEPPED",
-    ["native/stepper.c", "native/fiber.c"],
+    ["native/stepper.c", "native/fiber.c", "native/search.c"],
     # -O2, frame pointers kept: fibers are stepped one shared access at a time,
     # the switch dominates, and debuggers can walk a fiber's stack.
     ["-O2", "-fno-omit-frame-pointer"], [],
@@ -76,8 +76,10 @@ stepped = _builder(
 
 free = _builder(
     "stress._lfs_free", "free.h", "LFS_BUILD_FREE",
-    ["native/freerun.c"],
-    ["-O3", "-pthread"], ["pthread"],
+    ["native/freerun.c", "native/bench.c"],
+    # initial-exec TLS: the pool reaches its thread context on every alloc and
+    # free; the default model for a shared object calls __tls_get_addr each time.
+    ["-O3", "-pthread", "-ftls-model=initial-exec"], ["pthread"],
 )
 
 if __name__ == "__main__":

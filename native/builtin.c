@@ -8,6 +8,7 @@ const lfs_structure_t *const lfs_builtin_structures[] = {
     &lfs_msqueue_hazard,
     &lfs_msqueue_epoch,
     &lfs_msqueue_locked,
+    &lfs_testonly_nondet, /* harness self-tests only */
 };
 
 const unsigned lfs_builtin_structure_count =

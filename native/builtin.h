@@ -13,6 +13,9 @@ extern const lfs_structure_t lfs_msqueue_hazard;
 extern const lfs_structure_t lfs_msqueue_epoch;
 extern const lfs_structure_t lfs_msqueue_locked;
 
+/* Harness self-tests only (family "testonly", test_structures.c). */
+extern const lfs_structure_t lfs_testonly_nondet;
+
 extern const lfs_structure_t *const lfs_builtin_structures[];
 extern const unsigned lfs_builtin_structure_count;
 

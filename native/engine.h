@@ -81,6 +81,7 @@ enum lfs_violation_detail {
     LFS_D_RETIRE_NOT_LIVE = 8,
     LFS_D_OUTSIDE = 9,        /* address outside pool and shared state */
     LFS_D_MISALIGNED = 10,
+    LFS_D_PUBLISH_FROM_STALE = 11, /* linked a reference read from a node's earlier life */
 };
 
 typedef struct lfs_violation {
@@ -99,6 +100,7 @@ typedef struct lfs_violation {
     int32_t alloc_by;   /* last allocation: thread and step */
     uint32_t alloc_step;
     int64_t address_offset; /* wild pointer: offset from pool base */
+    int32_t other_slot;     /* publish-from-stale: the node being linked */
 } lfs_violation_t;
 
 enum lfs_reuse_policy { LFS_REUSE_LIFO = 0, LFS_REUSE_FIFO = 1, LFS_REUSE_NEVER = 2 };
@@ -156,5 +158,41 @@ int32_t lfs_exec_thread_op(lfs_exec_t *ex, int tid);
 /* Pending action of a thread (its next step): event kind, or -1. */
 int32_t lfs_exec_thread_pending(lfs_exec_t *ex, int tid);
 uint32_t lfs_exec_retired_count(lfs_exec_t *ex, int tid);
+
+/* ------------------------------------------------------------------ */
+/* Native search (search.c): whole executions under `random` or `pct`,  */
+/* choosing exactly as the Python policies do for the same seed.        */
+/* ------------------------------------------------------------------ */
+
+enum lfs_search_policy { LFS_SEARCH_RANDOM = 0, LFS_SEARCH_PCT = 1 };
+#define LFS_SEARCH_MAX_DEPTH 16
+
+typedef struct lfs_search_params {
+    int32_t policy;     /* enum lfs_search_policy */
+    int32_t nthreads;   /* the execution's thread count */
+    int32_t pct_depth;  /* d: d-1 priority change points */
+    uint32_t pct_k;     /* estimated steps per execution (change points in 1..k) */
+} lfs_search_params_t;
+
+typedef struct lfs_search_stats {
+    uint64_t executions;
+    uint64_t steps_total, steps_min, steps_max; /* steps = scheduling choices */
+    uint64_t violating;        /* executions where the engine saw a violation */
+    int64_t first_violation;   /* offset from first_seed of the first one, or -1 */
+} lfs_search_stats_t;
+
+/* The shared PRNG (splitmix64), exported so tests can compare it with Python's. */
+uint64_t lfs_prng_next(uint64_t *state);
+uint32_t lfs_prng_below(uint64_t *state, uint32_t n);
+int lfs_search_params_valid(const lfs_search_params_t *p);
+/* One execution seeded with seed. Writes the choices (when choices is not
+ * NULL) and returns how many; -1: bad params; -2: more than max_choices.
+ * The execution is left as it ended: events, violations, snapshot. */
+int64_t lfs_search_one(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t seed,
+                       uint8_t *choices, uint32_t max_choices);
+/* Executions for seeds first_seed .. first_seed+count-1, in order; stops
+ * after the first violating one when stop_at_violation. -1: bad params. */
+int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_seed,
+                   uint64_t count, int stop_at_violation, lfs_search_stats_t *out);
 
 #endif

@@ -39,6 +39,7 @@ struct lfs_run {
     int nthreads;
     uint32_t capacity;
     uint32_t node_words;
+    int node_shift;       /* log2(node_words) when a power of two, else -1 */
     lfs_word_t *nodes;
     uint8_t *state;
     uint32_t *gen;
@@ -79,6 +80,9 @@ lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity
     r->nthreads = nthreads;
     r->capacity = capacity;
     r->node_words = s->node_words;
+    /* lfs_node_index runs on every free and retire: a shift, not a 64-bit
+     * division (~30 cycles), when the node size allows it. */
+    r->node_shift = (s->node_words & (s->node_words - 1)) ? -1 : __builtin_ctz(s->node_words);
     /* Nodes cache-line aligned, so that two threads' nodes do not share a
      * line by accident of the allocator (the peers' nodes do not either). */
     if (posix_memalign((void **)&r->nodes, 64,
@@ -185,6 +189,20 @@ const lfs_word_t *lfs_run_node_words(lfs_run_t *r) { return r->nodes; }
 const lfs_word_t *lfs_run_shared_words(lfs_run_t *r) { return r->shared; }
 uint32_t lfs_run_retired_count(lfs_run_t *r, int tid) { return r->threads[tid].retired_count; }
 
+uint32_t lfs_run_free_slots(lfs_run_t *r)
+{
+    uint32_t n = __atomic_load_n(&r->free_count, __ATOMIC_RELAXED);
+    for (int i = 0; i < r->nthreads; i++)
+        n += __atomic_load_n(&r->threads[i].cached, __ATOMIC_RELAXED);
+    return n;
+}
+
+const uint32_t *lfs_run_free_list(lfs_run_t *r, uint32_t *count)
+{
+    *count = r->free_count;
+    return r->free_stack;
+}
+
 int32_t lfs_run_decode_ref(lfs_run_t *r, lfs_word_t word)
 {
     if (word == 0)
@@ -214,7 +232,9 @@ void *lfs_node_at(uint32_t index)
 
 uint32_t lfs_node_index(const void *node)
 {
-    return (uint32_t)(((const lfs_word_t *)node - cur_run->nodes) / cur_run->node_words);
+    const lfs_run_t *r = cur_run;
+    size_t words = (size_t)((const lfs_word_t *)node - r->nodes);
+    return (uint32_t)(r->node_shift >= 0 ? words >> r->node_shift : words / r->node_words);
 }
 
 void *lfs_node_alloc(void)

@@ -40,5 +40,13 @@ const lfs_word_t *lfs_run_node_words(lfs_run_t *r);
 const lfs_word_t *lfs_run_shared_words(lfs_run_t *r);
 uint32_t lfs_run_retired_count(lfs_run_t *r, int tid);
 int32_t lfs_run_decode_ref(lfs_run_t *r, lfs_word_t word);
+/* Free slots now: the shared free list plus every thread's cache. Racy reads,
+ * for a sampler while threads run (pool use = capacity - free). */
+uint32_t lfs_run_free_slots(lfs_run_t *r);
+/* The shared free list (after lfs_run_quiesce, every free slot is on it). */
+const uint32_t *lfs_run_free_list(lfs_run_t *r, uint32_t *count);
+
+/* The real-thread drivers (bench.c). */
+#include "bench.h"
 
 #endif

@@ -5,8 +5,9 @@
  *
  * What protects it: no address is ever reused, so a pointer compared by a CAS
  * names the same node it named when loaded — ABA cannot happen, and every
- * access is to a LIVE node. The dequeued node stays LIVE and unreachable; the
- * checker must not count that as a leak for this variant (it is the point).
+ * access is to a LIVE (or RETIRED) node. The dequeued node is retired and
+ * never freed: garbage by design, visible to the pool and the checker, not a
+ * leak.
  * Where it can still go wrong: with cleanup = 1 the dequeuer clears the old
  * head's next; an enqueuer that read tail = A, A->next = null and was
  * preempted can then CAS the cleared A->next and link its node after a
@@ -73,7 +74,9 @@ static int leaky_dequeue(void *shared, void *local, lfs_word_t arg, lfs_word_t *
     msq_node_t *old;
     if (msq_ptr_unlink(&q->head, &q->tail, LFS_RELEASE, &old, result) == LFS_EMPTY)
         return LFS_EMPTY;
-    /* Nothing to give back: the old head is abandoned, never reused. */
+    /* Retired, and no scheme will ever free it: the pool (and the checker)
+     * see garbage by design, not a leak. */
+    lfs_node_retire(old, 0);
     if (cfg->cleanup == LFS_CLEANUP_DEFERRED)
         lfs_store(&old->next, LFS_REF_NULL, LFS_RELAXED);
     return LFS_OK;

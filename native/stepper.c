@@ -56,6 +56,8 @@ typedef struct lfs_vthread {
     void *local;
     uint32_t *prov_gen;        /* per slot: generation when last loaded */
     uint32_t *prov_step;
+    int32_t *prov_src;         /* per slot: node whose field the reference was read from, -1: a root */
+    uint32_t *prov_src_gen;    /* that node's generation at the read */
     int32_t retired_head, retired_tail;
     uint32_t retired_count;
 } lfs_vthread_t;
@@ -155,6 +157,7 @@ static lfs_violation_t *add_violation(lfs_exec_t *ex, lfs_vthread_t *t, int kind
     v->tid = t ? t->tid : -1;
     v->event = ex->n_events ? ex->n_events - 1 : 0;
     v->slot = slot;
+    v->other_slot = NO_SLOT;
     if (slot >= 0) {
         v->gen_loaded = t ? t->prov_gen[slot] : NO_PROVENANCE;
         v->load_step = t ? t->prov_step[slot] : 0;
@@ -263,6 +266,8 @@ static void note_ref_read(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc
     if (loc->kind == LFS_LINK) {
         t->prov_gen[s] = ex->gen[s];
         t->prov_step[s] = ev->step;
+        t->prov_src[s] = loc->slot;
+        t->prov_src_gen[s] = loc->slot >= 0 ? ex->gen[loc->slot] : 0;
     }
 }
 
@@ -314,6 +319,18 @@ static void check_publish(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc
     int32_t s = lfs_exec_decode_ref(ex, value);
     if (s < 0)
         return;
+    /* The MS96 ABA signature: the reference was read from a node's link in
+     * that node's earlier life (B read from A.next, then A recycled), and is
+     * now installed as if A's old successor were still current. */
+    int32_t src = t->prov_src[s];
+    if (t->prov_gen[s] != NO_PROVENANCE && src >= 0 && ex->gen[src] != t->prov_src_gen[s]) {
+        lfs_violation_t *v = add_violation(ex, t, LFS_V_ABA, LFS_D_PUBLISH_FROM_STALE, src);
+        if (v) {
+            v->gen_loaded = t->prov_src_gen[s];
+            v->load_step = t->prov_step[s];
+            v->other_slot = s;
+        }
+    }
     if (ex->state[s] == LFS_SLOT_FREE)
         add_violation(ex, t, LFS_V_USE_AFTER_FREE, LFS_D_PUBLISH_FREED, s);
     else if (is_stale(ex, t, s))
@@ -600,6 +617,7 @@ void *lfs_node_alloc(void)
     ex->alloc_step[s] = ex->steps ? ex->steps - 1 : 0;
     t->prov_gen[s] = ex->gen[s];
     t->prov_step[s] = ex->alloc_step[s];
+    t->prov_src[s] = NO_SLOT; /* a fresh node: not read from anyone's link */
     if (RECORDING(ex)) {
         lfs_event_t *ev = push_event(ex, t, LFS_EV_ALLOC);
         ev->slot = (int32_t)s;
@@ -805,7 +823,9 @@ lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capaci
         t->local = ex->locals + (size_t)i * (local ? local : 16);
         t->prov_gen = malloc(capacity * sizeof(uint32_t));
         t->prov_step = malloc(capacity * sizeof(uint32_t));
-        failed = !t->prov_gen || !t->prov_step ||
+        t->prov_src = malloc(capacity * sizeof(int32_t));
+        t->prov_src_gen = malloc(capacity * sizeof(uint32_t));
+        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen ||
                  lfs_fiber_create(&t->fiber, FIBER_STACK_SIZE) != 0;
     }
     if (failed) {
@@ -824,6 +844,8 @@ void lfs_exec_delete(lfs_exec_t *ex)
         lfs_fiber_destroy(&t->fiber);
         free(t->prov_gen);
         free(t->prov_step);
+        free(t->prov_src);
+        free(t->prov_src_gen);
         free(t->ops);
         free(t->args);
     }
@@ -916,6 +938,8 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
         t->retired_count = 0;
         memset(t->prov_gen, 0xff, ex->capacity * sizeof(uint32_t));
         memset(t->prov_step, 0, ex->capacity * sizeof(uint32_t));
+        memset(t->prov_src, 0xff, ex->capacity * sizeof(int32_t));
+        memset(t->prov_src_gen, 0, ex->capacity * sizeof(uint32_t));
     }
 
     /* Setup runs on thread 0's fiber, so that a fatal violation in it (an

@@ -18,6 +18,10 @@ from .errors import LfstressError, UsageError
 # name -> module; the order is the order of `lfstress --help`.
 COMMANDS = {
     "demo": "stress.commands.demo",
+    "explore": "stress.commands.explore",
+    "replay": "stress.commands.replay",
+    "stress": "stress.commands.stress",
+    "bench": "stress.commands.bench",
 }
 
 

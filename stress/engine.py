@@ -259,12 +259,21 @@ class Execution:
         root = info.roots[field]
         return (root.name if root.count == 1 else f"{root.name}[{elem}]"), root.kind
 
-    def events(self) -> list[Event]:
+    def events(self, kinds: Iterable[str] | None = None) -> list[Event]:
+        """The trace. ``kinds``: decode only events of these kinds (checks
+        that need only invoke/return or the pool's events skip the rest)."""
         n = self._lib.lfs_exec_event_count(self._ptr)
         raw = self._lib.lfs_exec_events(self._ptr)
         ops = self.structure.ops
+        indices: Iterable[int] = range(n)
+        if kinds is not None and n:
+            # Read just the kind byte of every event, then decode the wanted ones.
+            wanted = frozenset(EVENT_KINDS.index(k) for k in kinds)
+            size, offset = self._ffi.sizeof("lfs_event_t"), self._ffi.offsetof("lfs_event_t", "kind")
+            kind_bytes = memoryview(self._ffi.buffer(raw, n * size))[offset::size]
+            indices = [i for i, k in enumerate(kind_bytes) if k in wanted]
         out = []
-        for i in range(n):
+        for i in indices:
             e = raw[i]
             kind = EVENT_KINDS[e.kind]
             location, word_kind = "", "data"
@@ -301,7 +310,7 @@ class Execution:
         open_ops: dict[int, Event] = {}
         done: list[Operation] = []
         ops = self.structure.ops
-        for e in self.events():
+        for e in self.events(("invoke", "return")):
             if e.kind == "invoke":
                 open_ops[e.tid] = e
             elif e.kind == "return":
@@ -358,6 +367,8 @@ _DETAIL = {
     6: "freed/retired #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
     7: "freed #{slot} again",
     8: "retired #{slot}, which is not live",
+    11: "linked #{other}, which it read from #{slot}'s link at step {load_step} when #{slot} was "
+        "generation {gen_loaded}",
 }
 
 
@@ -387,7 +398,9 @@ def _engine_violation(ex: Execution, v) -> Violation:
         "freed_by": _who(v.freed_by), "freed_step": v.freed_step,
         "allocated_by": _who(v.alloc_by), "allocated_step": v.alloc_step,
     }
-    detail = _DETAIL.get(v.detail, "touched #{slot}").format(**fields)
+    if v.other_slot >= 0:
+        fields["linked"] = v.other_slot
+    detail = _DETAIL.get(v.detail, "touched #{slot}").format(other=v.other_slot, **fields)
     history = f"#{v.slot} was freed by {fields['freed_by']} at step {v.freed_step}"
     if fields["gen_loaded"] is not None and v.gen_now != fields["gen_loaded"]:
         history += (f" and reallocated by {fields['allocated_by']} at step {v.alloc_step}"

@@ -69,6 +69,8 @@ class History(tuple[Operation, ...]):
     __slots__ = ()
 
     def __new__(cls, operations: Iterable[Operation] = ()) -> History:
+        if type(operations) is cls:
+            return operations  # immutable and already validated
         history = super().__new__(cls, operations)
         history._validate()
         return history

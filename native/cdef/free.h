@@ -15,3 +15,70 @@ const lfs_word_t *lfs_run_node_words(lfs_run_t *r);
 const lfs_word_t *lfs_run_shared_words(lfs_run_t *r);
 uint32_t lfs_run_retired_count(lfs_run_t *r, int tid);
 int32_t lfs_run_decode_ref(lfs_run_t *r, lfs_word_t word);
+
+/* Free-slot accounting (freerun.h) and the real-thread drivers (bench.h). */
+uint32_t lfs_run_free_slots(lfs_run_t *r);
+const uint32_t *lfs_run_free_list(lfs_run_t *r, uint32_t *count);
+
+#define LFS_WL_PAIRS ...
+#define LFS_WL_MIXED ...
+#define LFS_WL_PRODCONS ...
+#define LFS_BENCH_BATCH ...
+typedef struct lfs_bench_target lfs_bench_target_t;
+typedef struct lfs_stress_log lfs_stress_log_t;
+typedef struct {
+    int threads;
+    int workload;
+    uint32_t prefill;
+    double seconds;
+    uint64_t max_ops;
+    int stall;
+    double sample_interval;
+    uint32_t max_samples;
+    double *series_t;
+    uint64_t *series_unreclaimed;
+    uint64_t *series_pool;
+    uint64_t seed;
+    int end_when_exhausted;
+    lfs_stress_log_t *log;
+    ...;
+} lfs_bench_config_t;
+typedef struct {
+    double seconds;
+    uint64_t total_ops;
+    uint64_t ops[...];
+    uint64_t enqueues[...];
+    uint64_t dequeues[...];
+    uint64_t empties[...];
+    int exhausted;
+    uint64_t pool_waits;
+    int stalled;
+    int log_full;
+    uint32_t samples;
+    double unreclaimed_avg;
+    uint64_t unreclaimed_peak;
+    uint64_t pool_peak;
+    int error;
+    ...;
+} lfs_bench_result_t;
+int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
+                  lfs_bench_result_t *out);
+lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r);
+void free(void *p);
+
+lfs_stress_log_t *lfs_stress_log_new(int threads);
+void lfs_stress_log_delete(lfs_stress_log_t *log);
+typedef struct {
+    uint64_t enqueued, dequeued, remaining, lost, duplicated, unknown, out_of_order;
+    uint64_t first_lost, first_duplicated, first_unknown, first_out_of_order;
+    ...;
+} lfs_stress_check_t;
+int lfs_stress_check(const lfs_stress_log_t *log, const lfs_bench_result_t *res,
+                     uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
+                     lfs_stress_check_t *out);
+typedef struct {
+    uint64_t capacity, free, live, retired, other;
+    uint64_t free_listed, free_list_bad, retired_listed;
+    ...;
+} lfs_pool_audit_t;
+void lfs_run_audit_pool(lfs_run_t *r, lfs_pool_audit_t *out);

@@ -33,6 +33,7 @@ typedef struct {
     int32_t alloc_by;
     uint32_t alloc_step;
     int64_t address_offset;
+    int32_t other_slot;
 } lfs_violation_t;
 
 typedef struct lfs_exec lfs_exec_t;
@@ -62,3 +63,25 @@ int32_t lfs_exec_decode_ref(lfs_exec_t *ex, lfs_word_t word);
 int32_t lfs_exec_thread_op(lfs_exec_t *ex, int tid);
 int32_t lfs_exec_thread_pending(lfs_exec_t *ex, int tid);
 uint32_t lfs_exec_retired_count(lfs_exec_t *ex, int tid);
+
+typedef struct {
+    int32_t policy;
+    int32_t nthreads;
+    int32_t pct_depth;
+    uint32_t pct_k;
+} lfs_search_params_t;
+
+typedef struct {
+    uint64_t executions;
+    uint64_t steps_total, steps_min, steps_max;
+    uint64_t violating;
+    int64_t first_violation;
+} lfs_search_stats_t;
+
+uint64_t lfs_prng_next(uint64_t *state);
+uint32_t lfs_prng_below(uint64_t *state, uint32_t n);
+int lfs_search_params_valid(const lfs_search_params_t *p);
+int64_t lfs_search_one(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t seed,
+                       uint8_t *choices, uint32_t max_choices);
+int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_seed,
+                   uint64_t count, int stop_at_violation, lfs_search_stats_t *out);

@@ -160,17 +160,18 @@ def queue_contents(snapshot: Snapshot) -> list[int] | None:
     return [snapshot.slots[s].words[vf] for s in chain.slots[1:]]
 
 
-def draw_queue(snapshot: Snapshot) -> str:
+def draw_queue(snapshot: Snapshot, *, mark: int | None = None) -> str:
     """One line: the chain from head, where it is cut, tail, and what leaked.
-    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``"""
+    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``.
+    ``mark``: a slot to bracket wherever it appears (``[#0(6)]``), e.g. the
+    node a report's decisive step touched."""
     if "head" not in snapshot.roots:
         return ""
     vf = _value_field(snapshot)
 
     def label(slot: int) -> str:
-        if vf is None:
-            return f"#{slot}"
-        return f"#{slot}({snapshot.slots[slot].words[vf]})"
+        text = f"#{slot}" if vf is None else f"#{slot}({snapshot.slots[slot].words[vf]})"
+        return f"[{text}]" if slot == mark else text
 
     chain = follow(snapshot, snapshot.roots["head"][0], "head")
     parts = ["head"] + [label(s) for s in chain.slots]
@@ -178,11 +179,12 @@ def draw_queue(snapshot: Snapshot) -> str:
     if chain.ends_in == "cycle":
         text += f" → #{chain.stop} ↺ (cycle)"
     elif chain.ends_in == "freed":
-        text += f" → #{chain.stop} (FREE!)"
+        stop = f"[#{chain.stop}]" if chain.stop == mark else f"#{chain.stop}"
+        text += f" → {stop} (FREE!)"
     tail = snapshot.roots.get("tail", (None,))[0]
     if tail is not None:
         cut = tail not in chain.slots
-        text += ("   ⇢ (severed) … " if cut else "   ") + f"tail → #{tail}"
+        text += ("   ⇢ (severed) … " if cut else "   ") + "tail → " + (f"[#{tail}]" if tail == mark else f"#{tail}")
     leaked = leaked_slots(snapshot)
     if leaked:
         text += "   leaked: " + " → ".join(label(s) for s in _leaked_chains(snapshot, leaked))

@@ -1,0 +1,635 @@
+/*
+ * bench.c — the real-thread drivers (bench.h): benchmark and stress mode.
+ *
+ * Method, as the report states it:
+ *   - the queue is reset and prefilled by the calling thread, then every
+ *     worker registers (thread_begin) and waits at a barrier with the caller;
+ *   - each worker stamps its start time, runs batches of LFS_BENCH_BATCH
+ *     operations, looks at the stop flag (a relaxed load) between batches,
+ *     stamps its end time; no clock call per operation;
+ *   - the caller sleeps sample_interval at a time and samples the target's
+ *     counters until the duration is over, then raises the stop flag;
+ *   - throughput = completed operations / (last end - first start).
+ *
+ * Values are (thread << 40) | sequence number, so a stress run can tell
+ * afterwards who enqueued what, in which order (lfs_stress_check).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "common.h"
+#include "freerun.h"
+#include "reclaim_epoch.h"
+#include "reclaim_hazard.h"
+
+#define SEQ_MASK ((UINT64_C(1) << 40) - 1)
+
+_Static_assert(LFS_BENCH_BATCH % 64 == 0, "mixed draws one random bit per op from 64-bit words");
+_Static_assert(LFS_MAX_THREADS < (1 << 23), "a thread id must fit above the 40-bit sequence");
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_seconds(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stress logs                                                         */
+/* ------------------------------------------------------------------ */
+
+struct logbuf {
+    uint64_t *v;
+    uint64_t n, cap;
+};
+
+struct lfs_stress_log {
+    int threads;
+    struct logbuf bufs[LFS_MAX_THREADS];
+};
+
+lfs_stress_log_t *lfs_stress_log_new(int threads)
+{
+    if (threads < 1 || threads > LFS_MAX_THREADS)
+        return NULL;
+    lfs_stress_log_t *log = calloc(1, sizeof *log);
+    if (log)
+        log->threads = threads;
+    return log;
+}
+
+void lfs_stress_log_delete(lfs_stress_log_t *log)
+{
+    if (!log)
+        return;
+    for (int i = 0; i < LFS_MAX_THREADS; i++)
+        free(log->bufs[i].v);
+    free(log);
+}
+
+static int log_grow(struct logbuf *b)
+{
+    uint64_t cap = b->cap ? b->cap * 2 : (UINT64_C(1) << 16);
+    uint64_t *v = realloc(b->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    b->v = v;
+    b->cap = cap;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+/* ------------------------------------------------------------------ */
+
+struct bench_run;
+
+struct worker {
+    struct bench_run *run;
+    int tid;
+    int role;                 /* WL_PRODCONS: 1 producer, 0 consumer */
+    pthread_t thread;
+    double t_start, t_end;
+    uint64_t ops;             /* published after each batch, for the sampler */
+    uint64_t enq, deq, empty;
+    uint64_t seq;
+    uint64_t rng;
+    uint64_t pool_waits;
+    int exhausted, log_full;
+} __attribute__((aligned(128)));
+
+struct bench_run {
+    const lfs_bench_target_t *t;
+    const lfs_bench_config_t *cfg;
+    void *shared;
+    pthread_barrier_t barrier;
+    int stop;                 /* raised by the sampler or by a worker that must stop */
+    int finished;             /* workers done (max_ops, exhaustion) */
+    int stalled;
+    struct worker w[LFS_MAX_THREADS];
+};
+
+static inline uint64_t xorshift64(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+enum { BATCH_OK = 0, BATCH_EXHAUSTED = 1, BATCH_LOG_FULL = 2, BATCH_POOL_EMPTY = 3 };
+
+/* One batch. `wl`, `producer` and `logging` are constants at each call site,
+ * so the compiler emits one tight loop per combination. */
+static inline __attribute__((always_inline)) int
+run_batch(struct worker *w, lfs_op_fn enq, lfs_op_fn deq, void *sh, void *loc,
+          const int wl, const int producer, struct logbuf *lb)
+{
+    const uint64_t me = (uint64_t)w->tid << 40;
+    uint64_t seq = w->seq, nenq = 0, ndeq = 0, nempty = 0;
+    int status = BATCH_OK;
+    lfs_word_t out;
+    uint64_t bits = wl == LFS_WL_MIXED ? xorshift64(&w->rng) : 0;
+
+#define DO_ENQ()                                                              \
+    do {                                                                      \
+        if (enq(sh, loc, me | seq, &out) == LFS_NOMEM) {                      \
+            status = wl == LFS_WL_PRODCONS ? BATCH_POOL_EMPTY : BATCH_EXHAUSTED; \
+            goto done;                                                        \
+        }                                                                     \
+        seq++, nenq++;                                                        \
+    } while (0)
+#define DO_DEQ()                                                              \
+    do {                                                                      \
+        if (deq(sh, loc, 0, &out) == LFS_OK) {                                \
+            ndeq++;                                                           \
+            if (lb) {                                                         \
+                if (lb->n == lb->cap && log_grow(lb) != 0) {                  \
+                    status = BATCH_LOG_FULL; /* this one value is lost to  */ \
+                    goto done;               /* the log: the run reports it */\
+                }                                                             \
+                lb->v[lb->n++] = out;                                         \
+            }                                                                 \
+        } else {                                                              \
+            nempty++;                                                         \
+        }                                                                     \
+    } while (0)
+
+    if (wl == LFS_WL_PAIRS) {
+        for (int i = 0; i < LFS_BENCH_BATCH / 2; i++) {
+            DO_ENQ();
+            DO_DEQ();
+        }
+    } else if (wl == LFS_WL_MIXED) {
+        for (int i = 0; i < LFS_BENCH_BATCH; i++) {
+            if ((i & 63) == 0 && i)
+                bits = xorshift64(&w->rng);
+            if (bits & 1)
+                DO_ENQ();
+            else
+                DO_DEQ();
+            bits >>= 1;
+        }
+    } else if (producer) {
+        for (int i = 0; i < LFS_BENCH_BATCH; i++)
+            DO_ENQ();
+    } else {
+        for (int i = 0; i < LFS_BENCH_BATCH; i++)
+            DO_DEQ();
+    }
+done:
+#undef DO_ENQ
+#undef DO_DEQ
+    w->seq = seq;
+    w->enq += nenq;
+    w->deq += ndeq;
+    w->empty += nempty;
+    __atomic_store_n(&w->ops, w->ops + nenq + ndeq + nempty, __ATOMIC_RELAXED);
+    return status;
+}
+
+#define LOOP(WL, PRODUCER, LB)                                                \
+    for (;;) {                                                                \
+        if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))                    \
+            break;                                                            \
+        status = run_batch(w, enq, deq, sh, loc, (WL), (PRODUCER), (LB));     \
+        if (status == BATCH_POOL_EMPTY && cfg->end_when_exhausted)            \
+            status = BATCH_EXHAUSTED;                                         \
+        if (status == BATCH_POOL_EMPTY) { /* wait for consumers to free */    \
+            w->pool_waits++;                                                  \
+            sched_yield();                                                    \
+            status = BATCH_OK;                                                \
+        }                                                                     \
+        if (status != BATCH_OK || (max_ops && w->ops >= max_ops))             \
+            break;                                                            \
+    }
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct bench_run *run = w->run;
+    const lfs_bench_target_t *t = run->t;
+    const lfs_bench_config_t *cfg = run->cfg;
+    void *loc = t->thread_begin ? t->thread_begin(t->ctx, w->tid) : NULL;
+    int staller = cfg->stall && w->tid == cfg->threads - 1;
+    if (staller && t->stall && t->stall(t->ctx, w->tid) == 0)
+        __atomic_store_n(&run->stalled, 1, __ATOMIC_RELAXED);
+
+    pthread_barrier_wait(&run->barrier);
+
+    if (staller) {
+        /* Stopped inside an operation, as far as reclamation can tell. */
+        while (!__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
+            sleep_seconds(0.001);
+        if (run->stalled && t->unstall)
+            t->unstall(t->ctx, w->tid);
+        if (t->thread_end)
+            t->thread_end(t->ctx, w->tid);
+        return NULL;
+    }
+
+    lfs_op_fn enq = t->enqueue, deq = t->dequeue;
+    void *sh = run->shared;
+    uint64_t max_ops = cfg->max_ops;
+    struct logbuf *lb = cfg->log ? &cfg->log->bufs[w->tid] : NULL;
+    int status = BATCH_OK;
+    w->t_start = now_seconds();
+    switch (cfg->workload) {
+    case LFS_WL_MIXED:
+        if (lb) { LOOP(LFS_WL_MIXED, 0, lb) } else { LOOP(LFS_WL_MIXED, 0, NULL) }
+        break;
+    case LFS_WL_PRODCONS:
+        if (w->role) {
+            LOOP(LFS_WL_PRODCONS, 1, NULL)
+        } else if (lb) {
+            LOOP(LFS_WL_PRODCONS, 0, lb)
+        } else {
+            LOOP(LFS_WL_PRODCONS, 0, NULL)
+        }
+        break;
+    default:
+        if (lb) { LOOP(LFS_WL_PAIRS, 0, lb) } else { LOOP(LFS_WL_PAIRS, 0, NULL) }
+        break;
+    }
+    w->t_end = now_seconds();
+    if (status == BATCH_EXHAUSTED)
+        w->exhausted = 1;
+    if (status == BATCH_LOG_FULL)
+        w->log_full = 1;
+    if (status != BATCH_OK) /* a pool or log that ran out ends the whole run */
+        __atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&run->finished, 1, __ATOMIC_RELEASE);
+    if (t->thread_end)
+        t->thread_end(t->ctx, w->tid);
+    return NULL;
+}
+#undef LOOP
+
+static void take_sample(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
+                        lfs_bench_result_t *out, double at, double *sum)
+{
+    uint64_t u = t->unreclaimed ? t->unreclaimed(t->ctx) : UINT64_MAX;
+    uint64_t p = t->pool_used ? t->pool_used(t->ctx) : UINT64_MAX;
+    uint32_t i = out->samples++;
+    if (i < cfg->max_samples) {
+        if (cfg->series_t) cfg->series_t[i] = at;
+        if (cfg->series_unreclaimed) cfg->series_unreclaimed[i] = u;
+        if (cfg->series_pool) cfg->series_pool[i] = p;
+    }
+    if (u != UINT64_MAX) {
+        *sum += (double)u;
+        if (u > out->unreclaimed_peak) out->unreclaimed_peak = u;
+    }
+    if (p != UINT64_MAX && p > out->pool_peak) out->pool_peak = p;
+}
+
+int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
+                  lfs_bench_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = cfg->threads;
+    if (n < 1 || n > LFS_MAX_THREADS || (cfg->stall && n < 2) || !t->enqueue || !t->dequeue) {
+        out->error = 1;
+        return -1;
+    }
+    if (cfg->log) { /* a fresh log per run */
+        for (int i = 0; i < LFS_MAX_THREADS; i++)
+            cfg->log->bufs[i].n = 0;
+    }
+    if (t->reset && t->reset(t->ctx, n) != 0) {
+        out->error = 2;
+        return -1;
+    }
+    struct bench_run *run;
+    if (posix_memalign((void **)&run, 128, sizeof *run) != 0) {
+        out->error = 3;
+        return -1;
+    }
+    memset(run, 0, sizeof *run);
+    run->t = t;
+    run->cfg = cfg;
+    run->shared = t->shared ? t->shared(t->ctx) : NULL;
+
+    /* Prefill as thread 0, on this OS thread, before any worker exists. */
+    if (cfg->prefill) {
+        void *loc = t->thread_begin ? t->thread_begin(t->ctx, 0) : NULL;
+        lfs_word_t ignored;
+        for (uint32_t k = 0; k < cfg->prefill; k++) {
+            if (t->enqueue(run->shared, loc, LFS_STRESS_VALUE(n, k), &ignored) != LFS_OK) {
+                out->error = 4;
+                break;
+            }
+        }
+        if (t->thread_end)
+            t->thread_end(t->ctx, 0);
+        if (out->error) {
+            free(run);
+            return -1;
+        }
+    }
+
+    int workers = cfg->stall ? n - 1 : n;
+    pthread_barrier_init(&run->barrier, NULL, (unsigned)n + 1);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        struct worker *w = &run->w[i];
+        w->run = run;
+        w->tid = i;
+        w->role = i < (workers + 1) / 2; /* producers: the first half, rounded up */
+        w->rng = (cfg->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1))) | 1;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            break;
+        started++;
+    }
+    if (started < n) {
+        /* Cannot happen short of resource exhaustion; the barrier would wait
+         * forever, so leave the process rather than hang the harness. */
+        out->error = 5;
+        abort();
+    }
+
+    double sum = 0;
+    double interval = cfg->sample_interval > 0 ? cfg->sample_interval : 0.001;
+    pthread_barrier_wait(&run->barrier);
+    double t0 = now_seconds();
+    take_sample(t, cfg, out, 0.0, &sum);
+    for (;;) {
+        sleep_seconds(interval);
+        double at = now_seconds() - t0;
+        take_sample(t, cfg, out, at, &sum);
+        if (at >= cfg->seconds || __atomic_load_n(&run->finished, __ATOMIC_ACQUIRE) >= workers ||
+            __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
+            break;
+    }
+    __atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < n; i++)
+        pthread_join(run->w[i].thread, NULL);
+    pthread_barrier_destroy(&run->barrier);
+
+    double first = 0, last = 0;
+    for (int i = 0; i < workers; i++) {
+        struct worker *w = &run->w[i];
+        if (i == 0 || w->t_start < first) first = w->t_start;
+        if (i == 0 || w->t_end > last) last = w->t_end;
+        out->ops[i] = w->ops;
+        out->enqueues[i] = w->enq;
+        out->dequeues[i] = w->deq;
+        out->empties[i] = w->empty;
+        out->total_ops += w->ops;
+        out->exhausted |= w->exhausted;
+        out->pool_waits += w->pool_waits;
+        out->log_full |= w->log_full;
+    }
+    out->seconds = last - first;
+    out->stalled = run->stalled;
+    out->unreclaimed_avg = out->samples ? sum / out->samples : 0;
+    free(run);
+    if (t->settle)
+        t->settle(t->ctx);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Our structures as a target                                          */
+/* ------------------------------------------------------------------ */
+
+struct run_target {
+    lfs_bench_target_t t;   /* first: the target's address is the ctx's */
+    lfs_run_t *r;
+    lfs_hp_domain_t *hp;    /* the structure's hazard domain, if it has one */
+    lfs_epoch_domain_t *ebr;
+    lfs_word_t *head;
+};
+
+static const lfs_root_desc_t *root_named(const lfs_structure_t *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->n_roots; i++)
+        if (strcmp(s->roots[i].name, name) == 0)
+            return &s->roots[i];
+    return NULL;
+}
+
+static int rt_reset(void *ctx, int nthreads)
+{
+    struct run_target *rt = ctx;
+    if (nthreads != lfs_run_threads(rt->r))
+        return -1;
+    lfs_run_reset(rt->r);
+    return lfs_run_init(rt->r) == LFS_OK ? 0 : -1;
+}
+
+static void *rt_shared(void *ctx) { return lfs_run_shared(((struct run_target *)ctx)->r); }
+
+static void *rt_thread_begin(void *ctx, int tid)
+{
+    struct run_target *rt = ctx;
+    lfs_run_enter(rt->r, tid);
+    return lfs_run_local(rt->r, tid);
+}
+
+static uint64_t rt_unreclaimed(void *ctx)
+{
+    struct run_target *rt = ctx;
+    uint64_t n = 0;
+    for (int i = 0; i < lfs_run_threads(rt->r); i++)
+        n += lfs_run_retired_count(rt->r, i); /* racy: the owner may be mid-update */
+    return n;
+}
+
+static uint64_t rt_pool_used(void *ctx)
+{
+    struct run_target *rt = ctx;
+    return lfs_run_capacity(rt->r) - lfs_run_free_slots(rt->r);
+}
+
+/* The stalled thread holds what a thread inside dequeue holds: a hazard on
+ * the head node it read, or its epoch announcement. It goes through the
+ * reclamation helpers, so no structure needs a stall hook. */
+static int rt_stall(void *ctx, int tid)
+{
+    struct run_target *rt = ctx;
+    (void)tid;
+    if (rt->hp && rt->head) {
+        lfs_hp_protect(rt->hp, 0, rt->head);
+        return 0;
+    }
+    if (rt->ebr) {
+        lfs_epoch_enter(rt->ebr);
+        return 0;
+    }
+    return -1;
+}
+
+static void rt_unstall(void *ctx, int tid)
+{
+    struct run_target *rt = ctx;
+    (void)tid;
+    if (rt->hp && rt->head)
+        lfs_hp_clear(rt->hp, 0);
+    else if (rt->ebr)
+        lfs_epoch_exit(rt->ebr);
+}
+
+lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r)
+{
+    const lfs_structure_t *s = lfs_run_structure(r);
+    if (s->n_ops < 2 || !s->ops[0].takes_arg || !s->ops[1].returns_value)
+        return NULL; /* not enqueue/dequeue-shaped */
+    struct run_target *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->r = r;
+    unsigned char *shared = lfs_run_shared(r);
+    const lfs_root_desc_t *root;
+    /* The helpers' domains start with the root the descriptor names. */
+    if ((root = root_named(s, "hazard")) && root->kind == LFS_HAZARD &&
+        root->count == LFS_HP_SLOTS)
+        rt->hp = (lfs_hp_domain_t *)(shared + root->offset - offsetof(lfs_hp_domain_t, hazard));
+    if ((root = root_named(s, "epoch")) && root->kind == LFS_DATA)
+        rt->ebr = (lfs_epoch_domain_t *)(shared + root->offset - offsetof(lfs_epoch_domain_t, epoch));
+    if ((root = root_named(s, "head")) && root->kind == LFS_LINK &&
+        s->ref_encoding == LFS_REF_POINTER)
+        rt->head = (lfs_word_t *)(shared + root->offset);
+    rt->t = (lfs_bench_target_t){
+        .ctx = rt,
+        .reset = rt_reset,
+        .shared = rt_shared,
+        .thread_begin = rt_thread_begin,
+        .enqueue = s->ops[0].fn,
+        .dequeue = s->ops[1].fn,
+        .unreclaimed = rt_unreclaimed,
+        .pool_used = rt_pool_used,
+        .stall = rt_stall,
+        .unstall = rt_unstall,
+    };
+    return &rt->t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audits                                                              */
+/* ------------------------------------------------------------------ */
+
+struct producer_marks {
+    uint64_t count;       /* values 0..count-1 were enqueued */
+    uint64_t *seen;       /* bitmap */
+    int64_t max_dequeued; /* highest sequence number dequeued, -1: none */
+    int64_t last_remaining;
+};
+
+static int bit_test_set(uint64_t *bits, uint64_t i)
+{
+    uint64_t m = UINT64_C(1) << (i & 63);
+    int was = (bits[i >> 6] & m) != 0;
+    bits[i >> 6] |= m;
+    return was;
+}
+
+int lfs_stress_check(const lfs_stress_log_t *log, const lfs_bench_result_t *res,
+                     uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
+                     lfs_stress_check_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = log->threads;
+    struct producer_marks p[LFS_MAX_THREADS + 1];
+    memset(p, 0, sizeof p);
+    int rc = 0;
+    for (int i = 0; i <= n; i++) {
+        p[i].count = i < n ? res->enqueues[i] : prefill;
+        p[i].max_dequeued = p[i].last_remaining = -1;
+        p[i].seen = calloc((p[i].count + 63) / 64 + 1, sizeof(uint64_t));
+        if (!p[i].seen)
+            rc = -1;
+        out->enqueued += p[i].count;
+    }
+#define NOTE(field, v) do { if (out->field++ == 0) out->first_##field = (v); } while (0)
+    for (int c = 0; c < n && rc == 0; c++) {
+        int64_t last[LFS_MAX_THREADS + 1];
+        for (int i = 0; i <= n; i++)
+            last[i] = -1;
+        const struct logbuf *b = &log->bufs[c];
+        for (uint64_t j = 0; j < b->n; j++) {
+            uint64_t v = b->v[j], who = v >> 40;
+            int64_t k = (int64_t)(v & SEQ_MASK);
+            out->dequeued++;
+            if (who > (uint64_t)n || (uint64_t)k >= p[who].count) {
+                NOTE(unknown, v);
+                continue;
+            }
+            if (bit_test_set(p[who].seen, (uint64_t)k))
+                NOTE(duplicated, v);
+            if (k <= last[who])
+                NOTE(out_of_order, v);
+            last[who] = k;
+            if (k > p[who].max_dequeued)
+                p[who].max_dequeued = k;
+        }
+    }
+    for (uint64_t j = 0; j < n_remaining && rc == 0; j++) {
+        uint64_t v = remaining[j], who = v >> 40;
+        int64_t k = (int64_t)(v & SEQ_MASK);
+        out->remaining++;
+        if (who > (uint64_t)n || (uint64_t)k >= p[who].count) {
+            NOTE(unknown, v);
+            continue;
+        }
+        if (bit_test_set(p[who].seen, (uint64_t)k))
+            NOTE(duplicated, v);
+        /* FIFO: a value still queued was enqueued after every one of its
+         * producer's values that came out, and the queue keeps their order. */
+        if (k <= p[who].max_dequeued || k <= p[who].last_remaining)
+            NOTE(out_of_order, v);
+        p[who].last_remaining = k;
+    }
+    for (int i = 0; i <= n && rc == 0; i++) {
+        for (uint64_t k = 0; k < p[i].count; k++) {
+            if (!(p[i].seen[k >> 6] & (UINT64_C(1) << (k & 63))))
+                NOTE(lost, LFS_STRESS_VALUE(i, k));
+        }
+    }
+#undef NOTE
+    for (int i = 0; i <= n; i++)
+        free(p[i].seen);
+    return rc;
+}
+
+void lfs_run_audit_pool(lfs_run_t *r, lfs_pool_audit_t *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t cap = lfs_run_capacity(r);
+    const uint8_t *state = lfs_run_slot_states(r);
+    out->capacity = cap;
+    for (uint32_t i = 0; i < cap; i++) {
+        switch (state[i]) {
+        case LFS_SLOT_FREE: out->free++; break;
+        case LFS_SLOT_LIVE: out->live++; break;
+        case LFS_SLOT_RETIRED: out->retired++; break;
+        default: out->other++; break;
+        }
+    }
+    uint32_t listed;
+    const uint32_t *list = lfs_run_free_list(r, &listed);
+    out->free_listed = listed;
+    uint64_t *seen = calloc(cap / 64 + 1, sizeof(uint64_t));
+    for (uint32_t j = 0; j < listed; j++) {
+        uint32_t s = list[j];
+        if (s >= cap || state[s] != LFS_SLOT_FREE || (seen && bit_test_set(seen, s)))
+            out->free_list_bad++;
+    }
+    free(seen);
+    for (int i = 0; i < lfs_run_threads(r); i++)
+        out->retired_listed += lfs_run_retired_count(r, i);
+}

@@ -1,0 +1,129 @@
+"""The benchmark's peers, built at run time when their headers are installed.
+
+Concurrency Kit (``libck-dev``) and liburcu (``liburcu-dev``) are optional:
+``pip install`` never compiles them. The first benchmark that wants them
+compiles ``native/peers/peers.c`` with cffi into a cache directory (keyed by
+a hash of the sources and flags, so an edit rebuilds it) with whichever of
+the two libraries a preprocessor probe finds, and loads it from there.
+
+``load()`` returns a ``Peers`` with the module (or None) and, for every peer
+that is missing, the reason to print in the report.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+ALL_PEERS = ("ck_fifo_mpmc", "ck_hp_fifo", "urcu_lfq")
+PEER_LIBRARY = {"ck_fifo_mpmc": "ck", "ck_hp_fifo": "ck", "urcu_lfq": "urcu"}
+INSTALL_HINT = "not installed — apt-get install libck-dev liburcu-dev"
+
+_NATIVE = Path(__file__).resolve().parent.parent.parent / "native"
+_PROBES = {
+    "ck": ("#include <ck_fifo.h>\n#include <ck_hp_fifo.h>\n", ["ck"]),
+    "urcu": ("#include <urcu/urcu-memb.h>\n#include <urcu/rculfqueue.h>\n", ["urcu-memb", "urcu-common"]),
+}
+_FLAGS = ["-std=gnu11", "-O3", "-mcx16", "-pthread", "-Wall", "-Wno-unused-parameter"]
+
+
+@dataclass
+class Peers:
+    module: ModuleType | None
+    names: tuple[str, ...] = ()                     # peers compiled in
+    missing: dict[str, str] = field(default_factory=dict)  # peer -> why not
+    flags: tuple[str, ...] = ()
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lfstress" / "peers"
+
+
+def _compiler() -> str:
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or "cc"
+
+
+def _header_present(source: str) -> bool:
+    try:
+        proc = subprocess.run([_compiler(), "-E", "-x", "c", "-", "-o", os.devnull],
+                              input=source, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def _sources() -> list[Path]:
+    return [_NATIVE / "peers" / "peers.c", _NATIVE / "peers" / "peers.h", _NATIVE / "bench.h",
+            _NATIVE / "lfstress.h"]
+
+
+@functools.cache
+def load() -> Peers:
+    """Build (once per source version) and load the peers module."""
+    if not all(p.is_file() for p in _sources()):
+        reason = "unavailable — the peers' C sources (native/peers/) ship with the source checkout only"
+        return Peers(None, (), {p: reason for p in ALL_PEERS})
+    found = {lib: _header_present(src) for lib, (src, _) in _PROBES.items()}
+    missing = {p: INSTALL_HINT for p in ALL_PEERS if not found[PEER_LIBRARY[p]]}
+    if not any(found.values()):
+        return Peers(None, (), missing)
+    defines = [(f"LFS_PEERS_{lib.upper()}", "1") for lib, ok in found.items() if ok]
+    libraries = [name for lib, ok in found.items() if ok for name in _PROBES[lib][1]] + ["pthread"]
+    digest = hashlib.sha256()
+    for path in _sources():
+        digest.update(path.read_bytes())
+    digest.update(repr((defines, libraries, _FLAGS, sys.version_info[:2])).encode())
+    build_dir = _cache_root() / digest.hexdigest()[:16]
+    try:
+        module = _import_or_build(build_dir, defines, libraries)
+    except Exception as exc:  # a compiler error is a report line, not a crash
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = f"failed to build ({first})"
+        return Peers(None, (), {p: missing.get(p, reason) for p in ALL_PEERS})
+    names = []
+    i = 0
+    while (name := module.lib.lfs_peer_name(i)) != module.ffi.NULL:
+        names.append(module.ffi.string(name).decode())
+        i += 1
+    return Peers(module, tuple(names), missing, tuple(_FLAGS))
+
+
+def _import_or_build(build_dir: Path, defines, libraries) -> ModuleType:
+    so = next(iter(build_dir.glob("_lfs_peers*.so")), None) if build_dir.is_dir() else None
+    if so is None:
+        from cffi import FFI
+
+        build_dir.mkdir(parents=True, exist_ok=True)
+        ffi = FFI()
+        ffi.cdef((_NATIVE / "peers" / "peers.h").read_text())
+        ffi.set_source(
+            "_lfs_peers",
+            '#include "bench.h"\n'
+            "const char *lfs_peer_name(int i);\n"
+            "lfs_bench_target_t *lfs_peer_new(const char *name, uint32_t capacity, uint32_t hp_threshold);\n"
+            "void lfs_peer_delete(lfs_bench_target_t *t);\n",
+            sources=[str(_NATIVE / "peers" / "peers.c")],
+            include_dirs=[str(_NATIVE)],
+            define_macros=[("LFS_BUILD_FREE", "1"), *defines],
+            extra_compile_args=_FLAGS,
+            libraries=libraries,
+        )
+        tmp = build_dir / f"tmp-{os.getpid()}"  # concurrent builds (pytest -n) do not collide
+        so = Path(ffi.compile(tmpdir=str(tmp), verbose=False))
+        final = build_dir / so.name
+        so.replace(final)  # atomic: a reader sees no .so or a whole one
+        shutil.rmtree(tmp, ignore_errors=True)
+        so = final
+    spec = importlib.util.spec_from_file_location("_lfs_peers", so)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

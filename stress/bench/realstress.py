@@ -1,0 +1,245 @@
+"""``lfstress stress``: a variant on real threads, then audits of what is left.
+
+The run happens in a child process (``python -m stress.bench.realstress``)
+with a deadline, so that a structure that corrupts memory for real becomes a
+``crash`` result naming the signal, and one that spins forever (a cycle in
+the queue) a ``livelock`` result, instead of taking the harness down.
+
+In the child: N pthreads run the workload for a duration or an operation
+count, enqueueing unique values ``(thread << 40) | sequence`` and logging
+every value they dequeue (native/bench.c). Then, with every thread joined:
+
+- conservation: each value enqueued came out exactly once or is still in
+  the queue; nothing came out that was never put in; and FIFO order per
+  producer (a consumer never sees a producer's values out of order, and
+  what is left was enqueued after everything of that producer that left);
+- pool accounting: LIVE + RETIRED + FREE = capacity, the free list holds
+  exactly the FREE slots, once each, and the retired lists hold exactly the
+  RETIRED ones;
+- reachability (stress/checks/reachability.py) over the final pool.
+
+A failure here cannot be replayed — the interleaving came from the OS
+scheduler — so the report points to the stepped search of the same variant.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from ..errors import UsageError
+from ..structures import lookup
+
+FAMILY = "msqueue"
+DEFAULT_CAPACITY = 1 << 18
+NOT_FREE_SAFE = {
+    "naive": "msqueue/naive is not run on real threads: it frees dequeued nodes at once with no "
+             "protection, so under real concurrency it corrupts memory (the ABA of the essay) — "
+             "search it stepped instead: lfstress explore --story classic-aba --variant naive",
+}
+
+
+def validate(variant: str, options: dict[str, int]) -> dict[str, int]:
+    info = lookup(FAMILY, variant)
+    if variant in NOT_FREE_SAFE:
+        raise UsageError(NOT_FREE_SAFE[variant])
+    values = info.option_values(options)
+    return {o.name: v for o, v in zip(info.options, values)}
+
+
+def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int = 0,
+        workload: str = "mixed", capacity: int = DEFAULT_CAPACITY, options: dict[str, int] | None = None,
+        prefill: int = 1000, seed: int = 1, grace: float = 60.0) -> dict[str, Any]:
+    """Run in a child process; return the audit as a dict (see ``_child``)."""
+    from .driver import WORKLOADS
+
+    opts = validate(variant, dict(options or {}))
+    if not 1 <= threads <= 16:
+        raise UsageError(f"--threads must be between 1 and 16, got {threads}")
+    if seconds <= 0 and max_ops <= 0:
+        raise UsageError("give a duration (--seconds) or an operation count (--ops)")
+    if workload not in WORKLOADS:
+        raise UsageError(f"unknown workload {workload!r} (allowed: {', '.join(WORKLOADS)})")
+    if workload == "producer-consumer" and threads < 2:
+        raise UsageError("producer-consumer needs at least 2 threads")
+    if not 16 <= capacity <= 1 << 26:
+        raise UsageError(f"--capacity must be between 16 and {1 << 26}, got {capacity}")
+    params = {"variant": variant, "threads": threads, "seconds": seconds if seconds > 0 else 1e9,
+              "max_ops": max_ops, "workload": workload, "capacity": capacity, "options": opts,
+              "prefill": prefill, "seed": seed}
+    limit = (seconds if seconds > 0 else 3600.0) + grace
+    started = time.monotonic()
+    base = {"structure": f"{FAMILY}/{variant}", "options": opts, "threads": threads,
+            "workload": workload, "seconds_requested": seconds, "max_ops": max_ops, "capacity": capacity}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "stress.bench.realstress", json.dumps(params)],
+                              capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired as exc:
+        return {**base, "outcome": "livelock", "kinds": ["livelock"],
+                "message": f"no result {limit - seconds:.0f} s after the deadline: a thread never came back "
+                           "from an operation (a cycle in the queue, or a lost wake-up); the child was killed",
+                "stderr": _tail(exc.stderr), "wall_seconds": time.monotonic() - started}
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        return {**base, "outcome": "crash", "kinds": ["crash"], "signal": name,
+                "message": f"the child running the threads died of {name}: the code under test "
+                           "corrupted memory for real",
+                "stderr": _tail(proc.stderr), "wall_seconds": time.monotonic() - started}
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {**base, "outcome": "crash", "kinds": ["crash"], "signal": None,
+                "message": f"the child exited with status {proc.returncode} without a result",
+                "stderr": _tail(proc.stderr), "wall_seconds": time.monotonic() - started}
+    result["wall_seconds"] = time.monotonic() - started
+    return result
+
+
+def _tail(text: str | bytes | None, lines: int = 8) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def value_name(v: int, threads: int) -> str:
+    who, k = v >> 40, v & ((1 << 40) - 1)
+    return f"prefill#{k}" if who == threads else (f"T{who}#{k}" if who < threads else f"{v:#x}")
+
+
+# ------------------------------------------------------------------ child
+
+def _snapshot(ffi, lib, r, info):
+    from ..engine import SLOT_STATES, Snapshot, SlotSnapshot
+
+    cap = lib.lfs_run_capacity(r)
+    nw = len(info.fields)
+    states = ffi.unpack(lib.lfs_run_slot_states(r), cap)
+    gens = ffi.unpack(lib.lfs_run_slot_gens(r), cap)
+    words = ffi.unpack(lib.lfs_run_node_words(r), cap * nw)
+    base = int(ffi.cast("uintptr_t", lib.lfs_run_node_words(r)))
+    node_bytes = nw * 8
+    index = info.ref_encoding == "index"
+
+    def decode(w: int) -> int | None:
+        if w == 0:
+            return None
+        if index:
+            low = w & 0xFFFFFFFF
+            return low - 1 if low and low - 1 < cap else None
+        off = w - base
+        return off // node_bytes if 0 <= off < cap * node_bytes and off % node_bytes == 0 else None
+
+    kinds = [f.kind for f in info.fields]
+    slots = []
+    for s in range(cap):
+        w = tuple(words[s * nw:(s + 1) * nw])
+        refs = tuple(decode(x) if k != "data" else None for x, k in zip(w, kinds))
+        slots.append(SlotSnapshot(s, SLOT_STATES[states[s]] if states[s] < 3 else "FREE", gens[s], w, refs))
+    shared = lib.lfs_run_shared_words(r)
+    roots, root_words = {}, {}
+    for root in info.roots:
+        vals = tuple(shared[root.offset // 8 + i] for i in range(root.count))
+        root_words[root.name] = vals
+        if root.kind != "data":
+            roots[root.name] = tuple(decode(v) for v in vals)
+    return Snapshot(info, tuple(slots), roots, root_words, tuple([-1] * cap))
+
+
+def _child(params: dict[str, Any]) -> dict[str, Any]:
+    from .. import _native
+    from ..checks.reachability import check_reachability, queue_contents
+    from .driver import OurTarget, run_point
+
+    m = _native.free()
+    ffi, lib = m.ffi, m.lib
+    variant, n = params["variant"], params["threads"]
+    target = OurTarget(variant, n, params["capacity"], params["options"])
+    info = target.info
+    log = ffi.gc(lib.lfs_stress_log_new(n), lib.lfs_stress_log_delete)
+    sample = run_point(target, threads=n, workload=params["workload"], seconds=params["seconds"],
+                       prefill=params["prefill"], max_ops=params["max_ops"], seed=params["seed"],
+                       sample_interval=0.01, log=log, end_when_exhausted=True)
+    res = sample.pop("_result")
+    lib.lfs_run_quiesce(target.run)
+
+    audit = ffi.new("lfs_pool_audit_t *")
+    lib.lfs_run_audit_pool(target.run, audit)
+    accounting = {k: getattr(audit, k) for k in ("capacity", "free", "live", "retired", "other",
+                                                    "free_listed", "free_list_bad", "retired_listed")}
+    accounting["ok"] = (audit.other == 0 and audit.free + audit.live + audit.retired == audit.capacity
+                        and audit.free == audit.free_listed and audit.free_list_bad == 0
+                        and audit.retired == audit.retired_listed)
+
+    snap = _snapshot(ffi, lib, target.run, info)
+    violations = check_reachability(snap, quiescent=True)
+    skipped = []
+    if variant == "leaky":  # it abandons every dequeued node by design
+        skipped.append("leak: leaky never frees a dequeued node, by design")
+        violations = [v for v in violations if v.kind != "leak"]
+    reach = {"ok": not violations, "skipped": skipped,
+             "violations": [{"kind": v.kind, "message": v.message[:500]} for v in violations]}
+
+    remaining = queue_contents(snap)
+    check = ffi.new("lfs_stress_check_t *")
+    if remaining is None:
+        conservation: dict[str, Any] = {"checked": False, "ok": False,
+                                        "message": "the queue is broken (see reachability): "
+                                                   "what is left in it cannot be told"}
+        rem = ffi.new("uint64_t[]", 1)
+        lib.lfs_stress_check(log, res, params["prefill"], rem, 0, check)
+    else:
+        rem = ffi.new("uint64_t[]", remaining or [0])
+        lib.lfs_stress_check(log, res, params["prefill"], rem, len(remaining), check)
+        conservation = {"checked": True}
+    fields = ("enqueued", "dequeued", "remaining", "lost", "duplicated", "unknown", "out_of_order")
+    conservation.update({k: getattr(check, k) for k in fields})
+    for k in ("lost", "duplicated", "unknown", "out_of_order"):
+        if getattr(check, k):
+            conservation[f"first_{k}"] = value_name(getattr(check, f"first_{k}"), n)
+    if conservation["checked"]:
+        conservation["ok"] = not (check.lost or check.duplicated or check.unknown or check.out_of_order)
+    elif remaining is None:
+        conservation["ok"] = False
+    if res.log_full:
+        conservation["ok"] = False
+        conservation["message"] = "a dequeue log could not grow (out of memory): lower --seconds or set --ops"
+
+    kinds = []
+    if not conservation["ok"]:
+        if check.lost and conservation["checked"]:
+            kinds.append("lost-value")
+        if check.duplicated:
+            kinds.append("duplicate-value")
+        if check.out_of_order:
+            kinds.append("not-linearizable")
+        if check.unknown:
+            kinds.append("use-after-free")
+    if not accounting["ok"]:
+        kinds.append("double-free" if audit.free_list_bad else "leak")
+    kinds += [v["kind"] for v in reach["violations"]]
+    kinds = list(dict.fromkeys(kinds))
+    ok = conservation["ok"] and accounting["ok"] and reach["ok"]
+    target.close()
+    return {
+        "structure": info.name, "options": params["options"], "threads": n,
+        "workload": params["workload"], "seconds_requested": params["seconds"],
+        "max_ops": params["max_ops"], "capacity": params["capacity"],
+        "outcome": "ok" if ok else "violation", "kinds": kinds,
+        "seconds": sample["seconds"], "ops": sample["ops"] + sum(sample["empties"]),
+        "mops": sample["mops"], "enqueues": sample["enqueues"], "dequeues": sample["dequeues"],
+        "empties": sample["empties"], "exhausted": sample["exhausted"],
+        "conservation": conservation, "accounting": accounting, "reachability": reach,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(_child(json.loads(sys.argv[1]))))

@@ -1,0 +1,213 @@
+"""The benchmark plan and its execution: what runs, in which order, how often.
+
+Order matters on a noisy machine: for each thread count, repetitions are the
+outer loop and targets the inner one, so that a burst of load from elsewhere
+hits every target alike instead of one target's five repetitions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+from ..errors import UsageError
+from ..structures import lookup
+from . import peers as peers_mod
+from .driver import WORKLOADS, OurTarget, PeerTarget, run_point
+
+VARIANTS = ("leaky", "tagged", "hazard", "epoch", "locked")
+STALL_THREADS = 3  # two workers and the stalled thread
+# Targets with deferred reclamation, the ones a stalled thread can hold up.
+# The others free at once (tagged, locked, ck_fifo_mpmc) or never (leaky).
+STALLABLE = ("hazard", "epoch", "ck_hp_fifo", "urcu_lfq")
+
+
+@dataclass(frozen=True)
+class Plan:
+    threads: tuple[int, ...] = (1, 2, 4, 8)
+    workloads: tuple[str, ...] = tuple(WORKLOADS)
+    seconds: float = 0.5
+    reps: int = 5
+    stall_seconds: float = 2.0
+    stall_reps: int = 3
+    variants: tuple[str, ...] = VARIANTS
+    peers: bool = True
+    prefill: int = 1000
+    sample_interval: float = 0.001
+    capacity: int = 1 << 20          # nodes per pool (leaky: see leaky_capacity)
+    stall_capacity: int = 1 << 22
+    leaky_capacity_max: int = 1 << 24
+    quick: bool = False
+
+    def leaky_capacity(self) -> int:
+        # leaky never frees: one node per enqueue. Sized for ~60 M enqueues/s
+        # (above what this machine does); past the cap the run ends early and
+        # the sample says so (`exhausted`).
+        return min(self.leaky_capacity_max, int(self.seconds * 60e6) + self.prefill + (1 << 16))
+
+    def validate(self) -> None:
+        if not self.threads or any(not 1 <= n <= 16 for n in self.threads):
+            raise UsageError(f"thread counts must be between 1 and 16, got {list(self.threads)}")
+        if self.seconds <= 0 or self.stall_seconds < 0:
+            raise UsageError("durations must be positive")
+        if self.reps < 1:
+            raise UsageError(f"repetitions must be at least 1, got {self.reps}")
+        for v in self.variants:
+            if v not in VARIANTS:
+                raise UsageError(f"the benchmark runs {', '.join(VARIANTS)}; {v!r} is not one of them"
+                                 + (" (naive corrupts memory when run free)" if v == "naive" else ""))
+
+
+FULL = Plan()
+QUICK = Plan(threads=(1, 2, 4), seconds=0.1, reps=3, stall_seconds=0.5, stall_reps=1, quick=True)
+
+
+@dataclass
+class Results:
+    plan: Plan
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    stall: list[dict[str, Any]] = field(default_factory=list)
+    peers_available: tuple[str, ...] = ()
+    peers_missing: dict[str, str] = field(default_factory=dict)
+    peer_flags: tuple[str, ...] = ()
+    target_options: dict[str, dict[str, int]] = field(default_factory=dict)
+    started: float = 0.0
+    finished: float = 0.0
+    loadavg_before: tuple[float, ...] = ()
+    loadavg_after: tuple[float, ...] = ()
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: float, enabled: bool | None = None):
+        self.total = max(total, 1e-9)
+        self.done = 0.0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.t0 = time.monotonic()
+
+    def advance(self, amount: float, label: str) -> None:
+        self.done += amount
+        if not self.enabled:
+            return
+        frac = min(self.done / self.total, 1.0)
+        width = 28
+        filled = int(frac * width)
+        elapsed = time.monotonic() - self.t0
+        eta = elapsed / frac - elapsed if frac > 0 else 0
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {frac:4.0%}  ETA {eta:4.0f}s  {label[:40]:<40}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 90 + "\r")
+            sys.stderr.flush()
+
+
+def _points(plan: Plan) -> list[tuple[int, str]]:
+    return [(n, wl) for n in plan.threads for wl in plan.workloads
+            if not (wl == "producer-consumer" and n < 2)]
+
+
+def _loadavg() -> tuple[float, ...]:
+    try:
+        return tuple(round(x, 2) for x in os.getloadavg())
+    except OSError:
+        return ()
+
+
+def run(plan: Plan, *, progress: bool | None = None,
+        on_sample: Callable[[dict[str, Any]], None] | None = None) -> Results:
+    plan.validate()
+    res = Results(plan)
+    peer_targets: list[PeerTarget] = []
+    hp_threshold = 4
+    if plan.peers:
+        loaded = peers_mod.load()
+        res.peers_missing = dict(loaded.missing)
+        res.peers_available = loaded.names
+        res.peer_flags = loaded.flags
+    names = list(plan.variants) + list(res.peers_available)
+    stallable = [v for v in plan.variants if v in STALLABLE] + [p for p in res.peers_available if p in STALLABLE]
+    total = (len(_points(plan)) * plan.reps * plan.seconds * len(names)
+             + plan.stall_reps * plan.stall_seconds * len(stallable))
+    bar = Progress(total, progress)
+    res.started = time.time()
+    res.loadavg_before = _loadavg()
+    try:
+        # our hazard's R, so that ck_hp_fifo scans as often as ours does
+        hp_threshold = lookup("msqueue", "hazard").option_values(None)[
+            [o.name for o in lookup("msqueue", "hazard").options].index("hp_threshold")]
+        if res.peers_available:
+            loaded = peers_mod.load()
+            peer_targets = [PeerTarget(loaded.module, name, plan.capacity, hp_threshold)
+                            for name in res.peers_available]
+            for t in peer_targets:
+                res.target_options[t.name] = t.options
+
+        for n in plan.threads:
+            ours = [OurTarget(v, n, plan.leaky_capacity() if v == "leaky" else plan.capacity)
+                    for v in plan.variants]
+            for t in ours:
+                res.target_options.setdefault(t.name, t.options)
+            try:
+                for rep in range(plan.reps):
+                    for wl in plan.workloads:
+                        if wl == "producer-consumer" and n < 2:
+                            continue
+                        for t in [*ours, *peer_targets]:
+                            s = run_point(t, threads=n, workload=wl, seconds=plan.seconds,
+                                          prefill=plan.prefill, sample_interval=plan.sample_interval,
+                                          seed=rep + 1, end_when_exhausted=t.name == "leaky")
+                            s.pop("_result")
+                            s["rep"] = rep
+                            res.samples.append(s)
+                            if on_sample:
+                                on_sample(s)
+                            bar.advance(plan.seconds, f"{t.name} {wl} {n}T rep {rep + 1}/{plan.reps}")
+            finally:
+                for t in ours:
+                    t.close()
+
+        if plan.stall_seconds > 0 and plan.stall_reps > 0:
+            stall_ours = [OurTarget(v, STALL_THREADS, plan.stall_capacity)
+                          for v in plan.variants if v in STALLABLE]
+            stall_peers = []
+            if res.peers_available:
+                loaded = peers_mod.load()
+                stall_peers = [PeerTarget(loaded.module, name, plan.stall_capacity, hp_threshold)
+                               for name in res.peers_available if name in STALLABLE]
+            try:
+                for rep in range(plan.stall_reps):
+                    for t in [*stall_ours, *stall_peers]:
+                        s = run_point(t, threads=STALL_THREADS, workload="pairs", seconds=plan.stall_seconds,
+                                      prefill=plan.prefill, stall=True, series=True,
+                                      sample_interval=max(plan.sample_interval, plan.stall_seconds / 2000),
+                                      seed=rep + 1, end_when_exhausted=True)
+                        s.pop("_result")
+                        s["rep"] = rep
+                        res.stall.append(s)
+                        bar.advance(plan.stall_seconds, f"stall {t.name} rep {rep + 1}/{plan.stall_reps}")
+            finally:
+                for t in [*stall_ours, *stall_peers]:
+                    t.close()
+    finally:
+        for t in peer_targets:
+            t.close()
+        bar.close()
+    res.finished = time.time()
+    res.loadavg_after = _loadavg()
+    return res
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    d = asdict(plan)
+    d["leaky_capacity"] = plan.leaky_capacity()
+    return d
+
+
+def with_overrides(plan: Plan, **kw: Any) -> Plan:
+    return replace(plan, **{k: v for k, v in kw.items() if v is not None})

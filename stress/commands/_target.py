@@ -1,0 +1,77 @@
+"""Arguments shared by `explore` and `replay`'s seed form: which execution."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from ..errors import UsageError
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, *, story_required: bool = True) -> None:
+    from ..story import STORIES
+    group = parser.add_argument_group("what to run")
+    group.add_argument("--story", required=story_required, default=None,
+                       help=f"built-in scenario: {', '.join(STORIES)}")
+    group.add_argument("--variant", default="naive", help="structure variant (default: naive)")
+    group.add_argument("--threads", type=int, default=None,
+                       help="run the story with more threads (extra ones repeat the last thread's program)")
+    group.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
+                       help="structure option (repeatable); stories reclaim eagerly: "
+                            "hp_threshold=1, epoch_threshold=1 unless set here")
+    group.add_argument("--capacity", type=int, default=16, help="node pool slots (default: 16)")
+    group.add_argument("--step-cap", type=int, default=10_000,
+                       help="steps before an execution counts as a livelock (default: 10000)")
+
+
+def add_scheduler_arguments(parser: argparse.ArgumentParser, *, default: str | None = "pct") -> None:
+    from ..schedulers import SCHEDULERS
+    group = parser.add_argument_group("scheduler")
+    group.add_argument("--scheduler", default=default, choices=SCHEDULERS,
+                       help=f"scheduling policy (default: {default})")
+    group.add_argument("--seed", type=int, default=None, help="seed (explore: of the first execution)")
+    group.add_argument("--depth", type=int, default=3, help="pct: bug depth d (d-1 change points; default 3)")
+    group.add_argument("--k", type=int, default=None,
+                       help="pct: estimated steps per execution (default: from a solo run)")
+
+
+def parse_options(items: list[str]) -> dict[str, int]:
+    options = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"option {item!r} should be NAME=VALUE, e.g. -o hp_threshold=1")
+        try:
+            options[name.strip()] = int(value, 0)
+        except ValueError:
+            raise UsageError(f"option {name.strip()!r} needs an integer value, got {value!r}") from None
+    return options
+
+
+def target_from_args(args: argparse.Namespace):
+    from ..explore import story_target
+    if args.story is None:
+        raise UsageError("say what to run: --story NAME (scenario files come later)")
+    return story_target(args.story, args.variant, options=parse_options(args.option),
+                        capacity=args.capacity, step_cap=args.step_cap, threads=args.threads)
+
+
+_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|x|)\s*$")
+
+
+def parse_budget(text: str) -> tuple[int | None, float | None]:
+    """``10s``, ``500ms``, ``2m``, ``5000`` (executions), or both: ``5000,10s``."""
+    executions = seconds = None
+    for part in text.split(","):
+        m = _BUDGET.match(part)
+        if not m:
+            raise UsageError(f"budget {text!r}: use a number of executions (5000), a time "
+                             "(10s, 500ms, 2m) or both (5000,10s)")
+        number, unit = m.groups()
+        if unit in ("", "x"):
+            if "." in number:
+                raise UsageError(f"budget {text!r}: a number of executions is a whole number")
+            executions = int(number)
+        else:
+            seconds = float(number) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+    return executions, seconds

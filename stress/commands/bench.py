@@ -1,0 +1,73 @@
+"""``lfstress bench``: the reclamation-scheme benchmark report (real threads)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+HELP = "benchmark the queue variants and their peers on real threads; write report.md, report.json, plots"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="threads 1,2,4; 3 reps of 0.1 s; a 0.5 s stall run (under a minute)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report directory (default: reports/bench-<date>/)")
+    parser.add_argument("--search", action="store_true",
+                        help="the bug-finding report instead: executions and seconds to the first "
+                             "violation per scheduler (needs the stepped explorer)")
+    group = parser.add_argument_group("overrides (of the full or --quick plan)")
+    group.add_argument("--threads", default=None, help="thread counts, e.g. 1,2,4,8")
+    group.add_argument("--seconds", type=float, default=None, help="seconds per measured point")
+    group.add_argument("--reps", type=int, default=None, help="repetitions per point (median reported)")
+    group.add_argument("--stall-seconds", type=float, default=None, help="length of the stalled-thread run")
+    group.add_argument("--stall-reps", type=int, default=None, help="repetitions of the stalled-thread run")
+    group.add_argument("--variants", default=None, help="our variants, e.g. leaky,hazard (default: all but naive)")
+    group.add_argument("--workloads", default=None, help="pairs,mixed,producer-consumer (default: all)")
+    group.add_argument("--no-peers", action="store_true", help="skip Concurrency Kit and liburcu")
+
+
+def _csv(text: str | None, convert=str) -> tuple | None:
+    if text is None:
+        return None
+    try:
+        return tuple(convert(x.strip()) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UsageError(f"expected a comma-separated list, got {text!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}"
+    if args.search:
+        from ..bench import search
+        return search.main(args, out)
+    from ..bench import report, runner
+    from ..bench.driver import WORKLOADS
+
+    workloads = _csv(args.workloads)
+    for wl in workloads or ():
+        if wl not in WORKLOADS:
+            raise UsageError(f"unknown workload {wl!r} (allowed: {', '.join(WORKLOADS)})")
+    plan = runner.with_overrides(
+        runner.QUICK if args.quick else runner.FULL,
+        threads=_csv(args.threads, int), seconds=args.seconds, reps=args.reps,
+        stall_seconds=args.stall_seconds, stall_reps=args.stall_reps,
+        variants=_csv(args.variants), workloads=workloads,
+        peers=False if args.no_peers else None,
+    )
+    plan.validate()
+    results = runner.run(plan)
+    paths = report.write(results, out)
+    for name in ("md", "json"):
+        print(paths[name])
+    for name in report.PLOTS:
+        if (out / name).exists():
+            print(out / name)
+    missing = results.peers_missing
+    if missing and plan.peers:
+        print("peers: " + "; ".join(f"{p} {why}" for p, why in missing.items()), file=sys.stderr)
+    return 0

@@ -1,0 +1,117 @@
+"""``lfstress explore``: search for a failing interleaving, shrink it, print
+the replay token."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+
+from ._target import add_scheduler_arguments, add_target_arguments, parse_budget, target_from_args
+
+HELP = "run many executions under a scheduler; on failure: the violation, shrunk, and its replay token"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser)
+    add_scheduler_arguments(parser)
+    group = parser.add_argument_group("search")
+    group.add_argument("--budget", default="10s",
+                       help="executions (5000), time (10s, 500ms) or both (5000,10s); default 10s")
+    group.add_argument("--jobs", type=int, default=1,
+                       help="worker processes splitting the seed space (same result as serial)")
+    group.add_argument("--native", action="store_true",
+                       help="random/pct only: run executions in C; stops on what the engine sees "
+                            "(aba, use-after-free, ...), then checks the failing one fully")
+    group.add_argument("--keep-going", action="store_true",
+                       help="do not stop at the first failure: count violating executions over the budget")
+    group.add_argument("--max-preemptions", type=int, default=None,
+                       help="exhaustive: stop deepening past this bound")
+    group.add_argument("--no-shrink", action="store_true", help="report the failure as found")
+    group.add_argument("--shrink-budget", default="2000,5s",
+                       help="shrinking attempts and/or time (default: 2000,5s)")
+    group.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def _replay_command(token: str) -> str:
+    return f"lfstress replay {token}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..explore import explore
+
+    target = target_from_args(args)
+    executions, seconds = parse_budget(args.budget)
+    shrink_attempts, shrink_seconds = parse_budget(args.shrink_budget)
+    seed = args.seed if args.seed is not None else 0
+    result = explore(
+        target, args.scheduler, seed=seed, executions=executions, seconds=seconds, jobs=args.jobs,
+        native=args.native, stop_at_first=not args.keep_going, shrink=not args.no_shrink,
+        shrink_attempts=shrink_attempts or 2000, shrink_seconds=shrink_seconds or 5.0,
+        depth=args.depth, k=args.k, max_preemptions=args.max_preemptions,
+    )
+    failure = result.reported
+    if args.json:
+        out = {
+            "structure": target.structure, "options": dict(target.options), "scenario": target.scenario,
+            "scheduler": args.scheduler, "seed": seed, "native": args.native, "jobs": args.jobs,
+            "stats": result.stats.to_json(), "notes": result.notes, "failure": None,
+        }
+        if failure is not None:
+            out["failure"] = {
+                "kind": failure.kind, "message": failure.result.violations[0].message,
+                "kinds": sorted(failure.result.kinds), "seed": result.failure.seed,
+                "steps": failure.steps, "preemptions": failure.preemptions, "token": failure.token,
+                "replay": _replay_command(failure.token),
+                "found": {"steps": result.failure.steps, "preemptions": result.failure.preemptions,
+                          "token": result.failure.token},
+                "shrink": result.shrunk.to_json() if result.shrunk is not None else None,
+            }
+        print(json.dumps(out, indent=2))
+        return 1 if failure is not None else 0
+
+    how = args.scheduler + (" (native)" if args.native else "")
+    if args.scheduler == "pct":
+        how += f" depth {result.scheduler.depth}, k {result.scheduler.k}"
+    print(f"explore {target.structure} {dict(target.options)} — {target.scenario}: {target.describe_programs()}")
+    print(f"scheduler {how}, seed {seed}, budget {args.budget}, jobs {args.jobs}")
+    for line in result.stats.lines():
+        print("  " + line)
+    for note in result.notes:
+        print(f"  note: {note}")
+    if failure is None:
+        print("no violation found within the budget")
+        return 0
+    found = result.failure
+    print()
+    print(f"FAILED: {found.kind} — {found.result.violations[0].message}")
+    seed_text = f"seed {found.seed}" if found.seed is not None else f"explore seed {seed}"
+    print(f"  found by {args.scheduler} ({seed_text}): {found.steps} steps, {found.preemptions} preemption(s)")
+    if result.shrunk is not None:
+        print("  " + result.shrunk.line())
+    print()
+    from ..report import format_report
+    ex = failure.target.execution()
+    from ..schedulers import run_choices
+    run_choices(ex, failure.choices)
+    print(format_report(ex, failure.result, choices=failure.choices, token=failure.token,
+                        replay_command=_replay_command(failure.token),
+                        seed=found.seed), end="")
+    print()
+    print(f"token: {failure.token}")
+    if found.seed is not None and args.scheduler in ("random", "pct", "urw"):
+        seed_cmd = ["lfstress", "replay", "--story", args.story, "--variant", args.variant,
+                    "--scheduler", args.scheduler, "--seed", str(found.seed)]
+        if args.threads:
+            seed_cmd += ["--threads", str(args.threads)]
+        for item in args.option:
+            seed_cmd += ["-o", item]
+        if args.capacity != 16:
+            seed_cmd += ["--capacity", str(args.capacity)]
+        if args.step_cap != 10_000:
+            seed_cmd += ["--step-cap", str(args.step_cap)]
+        if args.scheduler == "pct":
+            seed_cmd += ["--depth", str(result.scheduler.depth), "--k", str(result.scheduler.k)]
+        print(f"seed:  {found.seed} (as found, before shrinking: {shlex.join(seed_cmd)})")
+    print(f"replay: {_replay_command(failure.token)}")
+    return 1

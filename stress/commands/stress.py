@@ -1,0 +1,99 @@
+"""``lfstress stress``: a queue variant on real threads, then conservation,
+pool accounting and reachability audits (stress/bench/realstress.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+
+from ._target import parse_options
+
+HELP = "run a variant free on real threads for a while, then audit values, pool and structure"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--variant", required=True, help="msqueue variant (naive is refused: see its message)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration (default: 10)")
+    parser.add_argument("--ops", type=int, default=0, help="stop each thread after this many operations")
+    parser.add_argument("--threads", type=int, default=4, help="pthreads (default: 4)")
+    parser.add_argument("--workload", default="mixed",
+                        help="pairs, mixed (default) or producer-consumer")
+    parser.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="structure option (repeatable), e.g. -o hp_threshold=1")
+    parser.add_argument("--capacity", type=int, default=None, help="node pool slots (default: 262144)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the mixed workload's choices")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def _search_hint(result: dict) -> str:
+    variant = result["structure"].split("/", 1)[1]
+    opts = "".join(f" -o {k}={v}" for k, v in result["options"].items()
+                   if v != 0 or k == "mutant")
+    return f"lfstress explore --story classic-aba --variant {shlex.quote(variant)}{opts} --budget 30s"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bench import realstress
+
+    kw = {}
+    if args.capacity is not None:
+        kw["capacity"] = args.capacity
+    result = realstress.run(args.variant, threads=args.threads, seconds=args.seconds, max_ops=args.ops,
+                            workload=args.workload, options=parse_options(args.option), seed=args.seed, **kw)
+    ok = result["outcome"] == "ok"
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0 if ok else 1
+    opts = ", ".join(f"{k}={v}" for k, v in result["options"].items())
+    head = f"{result['structure']} ({opts}) on {result['threads']} threads, {result['workload']}"
+    if result["outcome"] in ("crash", "livelock"):
+        print(f"{head}: {result['outcome'].upper()}")
+        print(f"  {result['message']}")
+        if result.get("stderr"):
+            print("  child stderr:\n    " + result["stderr"].replace("\n", "\n    "))
+    else:
+        stopped = " — the pool ran out, run ended early" if result["exhausted"] else ""
+        print(f"{head}: {_n(result['ops'])} operations in {result['seconds']:.2f} s "
+              f"({result['mops']:.2f} Mops/s){stopped}")
+        c, a, r = result["conservation"], result["accounting"], result["reachability"]
+        if c["checked"]:
+            detail = (f"{_n(c['enqueued'])} enqueued = {_n(c['dequeued'])} dequeued + "
+                      f"{_n(c['remaining'])} still queued")
+            problems = [f"{_n(c[k])} {label} (first: {c['first_' + k]})"
+                        for k, label in (("lost", "lost"), ("duplicated", "duplicated"),
+                                         ("unknown", "never enqueued"), ("out_of_order", "out of FIFO order"))
+                        if c[k]]
+            if problems:
+                detail = f"{_n(c['enqueued'])} enqueued, {_n(c['dequeued'])} dequeued, {_n(c['remaining'])} " \
+                         f"still queued: " + "; ".join(problems)
+            else:
+                detail += "; none lost, duplicated or out of FIFO order"
+        else:
+            detail = c["message"]
+        print(f"  conservation  {'OK  ' if c['ok'] else 'FAIL'}  {detail}")
+        detail = (f"LIVE {_n(a['live'])} + RETIRED {_n(a['retired'])} + FREE {_n(a['free'])} "
+                  f"= {_n(a['live'] + a['retired'] + a['free'])} of {_n(a['capacity'])}; "
+                  f"free list {_n(a['free_listed'])}" + (f" ({_n(a['free_list_bad'])} bad)" if a["free_list_bad"] else "")
+                  + f"; retired lists {_n(a['retired_listed'])}")
+        print(f"  accounting    {'OK  ' if a['ok'] else 'FAIL'}  {detail}")
+        if r["ok"]:
+            detail = "head reaches tail; no cycle, nothing freed reachable, nothing leaked"
+            if r["skipped"]:
+                detail += " (skipped " + "; ".join(r["skipped"]) + ")"
+            print(f"  reachability  OK    {detail}")
+        else:
+            print(f"  reachability  FAIL  " + "\n                      ".join(
+                f"{v['kind']}: {v['message']}" for v in r["violations"]))
+    if ok:
+        print("result: OK")
+        return 0
+    print(f"result: {', '.join(result['kinds']) or result['outcome']}")
+    print("  This ran on real threads: the interleaving came from the OS scheduler and cannot be "
+          "replayed. For a replayable counterexample, search the same variant stepped:")
+    print(f"    {_search_hint(result)}")
+    return 1

@@ -1,0 +1,161 @@
+"""pytest plugin: every scenario × variant is a test item.
+
+``pytest scenarios/`` collects each scenario file (TOML with a [scenario]
+table) and makes one item per variant, with ids like
+``essay_story.toml::naive``. An item searches for violations (see
+stress.suite) and passes when the outcome matches the scenario's
+expectation. A failing item prints the failure report and the exact lines to
+reproduce it: ``lfstress replay TOKEN`` and ``pytest ITEM --stress-seed=N``.
+
+Options (group "lfstress"): --stress-seed, --stress-scheduler,
+--stress-budget (executions "500" or seconds "5s"), --stress-jobs. The seed
+in use is printed in the report header, so every run can be repeated.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .errors import UsageError
+
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lfstress", "lfstress scenario suites")
+    group.addoption("--stress-seed", default=None,
+                    help="seed of every scenario search (default: each scenario's own [search] seed)")
+    group.addoption("--stress-scheduler", default=None,
+                    help="run only this scheduler (random, pct, urw, exhaustive, hypothesis) "
+                         "instead of each scenario's portfolio")
+    group.addoption("--stress-budget", default=None,
+                    help='budget per item: executions ("500") or seconds ("5s")')
+    group.addoption("--stress-jobs", type=int, default=1, help="worker processes per search")
+
+
+def parse_budget(text: str) -> tuple[int | None, float | None]:
+    """ "500" -> (500, None); "5s" -> (None, 5.0). UsageError otherwise."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s?)\s*", text or "")
+    if not m:
+        raise UsageError(f"budget must be a number of executions (500) or seconds (5s), got {text!r}")
+    number, seconds = m.groups()
+    if seconds:
+        value = float(number)
+        if value <= 0:
+            raise UsageError(f"a time budget must be positive, got {text!r}")
+        return None, value
+    if "." in number or int(number) < 1:
+        raise UsageError(f"an executions budget must be a whole number of at least 1, got {text!r}")
+    return int(number), None
+
+
+def _settings(config: pytest.Config) -> dict:
+    seed = config.getoption("--stress-seed")
+    if seed is not None:
+        try:
+            seed = int(seed)
+        except ValueError:
+            raise pytest.UsageError(f"--stress-seed must be a whole number, got {seed!r}") from None
+        if not 0 <= seed < 2**63:
+            raise pytest.UsageError(f"--stress-seed must be between 0 and 2^63-1, got {seed}")
+    scheduler = config.getoption("--stress-scheduler")
+    from .scenario import SCHEDULER_NAMES
+    if scheduler is not None and scheduler not in SCHEDULER_NAMES:
+        raise pytest.UsageError(f"--stress-scheduler must be one of {', '.join(SCHEDULER_NAMES)}, got {scheduler!r}")
+    executions = seconds = None
+    if config.getoption("--stress-budget") is not None:
+        try:
+            executions, seconds = parse_budget(config.getoption("--stress-budget"))
+        except UsageError as exc:
+            raise pytest.UsageError(f"--stress-budget: {exc}") from None
+    jobs = config.getoption("--stress-jobs")
+    if not 1 <= jobs <= 256:
+        raise pytest.UsageError(f"--stress-jobs must be between 1 and 256, got {jobs}")
+    return {"seed": seed, "scheduler": scheduler, "executions": executions, "seconds": seconds, "jobs": jobs}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config._lfstress = _settings(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    s = config._lfstress
+    seed = "each scenario's own [search] seed" if s["seed"] is None else str(s["seed"])
+    parts = [f"lfstress: --stress-seed={s['seed']}" if s["seed"] is not None else f"lfstress: seed = {seed}"]
+    if s["scheduler"]:
+        parts.append(f"scheduler {s['scheduler']}")
+    if s["executions"] or s["seconds"]:
+        parts.append(f"budget {s['executions'] or ''}{'%gs' % s['seconds'] if s['seconds'] else ''}")
+    return ", ".join(parts)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path):
+    if file_path.suffix == ".toml" and file_path.name != "pyproject.toml":
+        try:
+            head = file_path.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            return None
+        if re.search(r"^\s*\[scenario\]", head, re.M):
+            return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        from .scenario import load
+        scenario = load(self.path)  # a ScenarioError becomes a collection error naming file and key
+        for plan in scenario.variants:
+            yield ScenarioItem.from_parent(self, name=plan.name, scenario=scenario, plan=plan)
+
+
+class ScenarioFailure(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario, plan, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.plan = plan
+        self.outcome = None
+
+    def runtest(self) -> None:
+        from .suite import run_variant
+        s = self.config._lfstress
+        self.outcome = outcome = run_variant(
+            self.scenario, self.plan.name, seed=s["seed"],
+            schedulers=(s["scheduler"],) if s["scheduler"] else None,
+            executions=s["executions"], seconds=s["seconds"], jobs=s["jobs"])
+        if not outcome.ok:
+            raise ScenarioFailure(failure_text(outcome))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailure):
+            return excinfo.value.text
+        if isinstance(excinfo.value, UsageError):
+            return f"{self.path}: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::{self.name}"
+
+
+def failure_text(outcome) -> str:
+    lines = [f"{outcome.item_id}: {outcome.verdict()}"]
+    if outcome.plan.why:
+        lines.append(f"  (the scenario says: {outcome.plan.why})")
+    stats = outcome.stats
+    lines.append(f"  searched {stats.executions} executions in {stats.seconds:.1f} s, seed {outcome.seed}")
+    if outcome.failure is not None:
+        from .report import format_report
+        ex = outcome.failure.target.execution()
+        ex.run(outcome.failure.choices)
+        lines.append("")
+        lines.append(format_report(ex, replay_command=outcome.replay_command()))
+        lines.append("")
+        lines.append(f"  reproduce: {outcome.replay_command()}")
+    lines.append(f"  rerun this item: {outcome.pytest_command()}")
+    return "\n".join(lines)

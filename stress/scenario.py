@@ -1,0 +1,349 @@
+"""Scenario files: what to run, how to search, and what to expect.
+
+A scenario (TOML, format documented in scenarios/README.md) names a
+structure, the variants to run with their options, the initial contents, each
+thread's program (or a generator of random programs), the search (schedulers
+and budget) and, per variant, the expected outcome: ``bug`` (a violation of
+one of the named kinds must be found within budget) or ``clean`` (none may be
+found).
+
+Every key is validated. A mistake raises ScenarioError (a UsageError: exit
+status 2) whose one-line message names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import UsageError
+from .structures import REUSE_POLICIES, StructureInfo, catalogue, lookup
+from .token import Target
+from .violations import KINDS
+
+SCHEDULER_NAMES = ("random", "pct", "urw", "exhaustive", "hypothesis")
+DEFAULT_SCHEDULERS = ("hypothesis", "pct")
+TOP_KEYS = {"scenario", "options", "variants", "threads", "search"}
+SCENARIO_KEYS = {"structure", "description", "initial", "capacity", "reuse", "step_cap"}
+THREAD_KEYS = {"programs", "generate"}
+GENERATE_KEYS = {"threads", "operations", "enqueue_ratio", "values", "rounds"}
+SEARCH_KEYS = {"schedulers", "executions", "seconds", "seed", "depth"}
+VARIANT_KEYS = {"variant", "expect", "kinds", "options", "why", "search"}
+
+
+class ScenarioError(UsageError):
+    """A scenario file that cannot be used as written."""
+
+
+@dataclass(frozen=True)
+class Generator:
+    """Random programs: each thread gets ``operations`` operations, enqueues
+    with probability ``enqueue_ratio`` (values from ``values``), drawn anew
+    for each of ``rounds`` rounds of the search."""
+
+    threads: int
+    operations: int
+    enqueue_ratio: float = 0.5
+    values: tuple[int, int] = (1, 99)
+    rounds: int = 8
+
+    def draw(self, rng: random.Random, ops: tuple[str, str]) -> tuple[tuple[tuple[str, int | None], ...], ...]:
+        put, take = ops
+        lo, hi = self.values
+        return tuple(
+            tuple((put, rng.randint(lo, hi)) if rng.random() < self.enqueue_ratio else (take, None)
+                  for _ in range(self.operations))
+            for _ in range(self.threads))
+
+
+@dataclass(frozen=True)
+class Search:
+    schedulers: tuple[str, ...] = DEFAULT_SCHEDULERS
+    executions: int | None = 2000
+    seconds: float | None = 10.0
+    seed: int = 0
+    depth: int = 3
+
+
+@dataclass(frozen=True)
+class VariantPlan:
+    name: str                        # the item's name ([variants.NAME])
+    variant: str                     # the structure variant it runs
+    expect: str                      # "bug" | "clean"
+    kinds: tuple[str, ...]           # bug: which kinds count as finding it
+    options: dict[str, int]
+    why: str
+    search: Search
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    structure: str
+    initial: tuple[int, ...]
+    capacity: int
+    reuse: str
+    step_cap: int
+    programs: tuple[tuple[tuple[str, int | None], ...], ...] | None
+    generator: Generator | None
+    variants: tuple[VariantPlan, ...]
+    content_hash: str = field(default="")
+
+    def plan(self, name: str) -> VariantPlan:
+        for plan in self.variants:
+            if plan.name == name:
+                return plan
+        raise UsageError(f"{self.path.name} has no variant {name!r} "
+                         f"(allowed: {', '.join(p.name for p in self.variants)})")
+
+    def target(self, name: str, programs=None) -> Target:
+        plan = self.plan(name)
+        progs = programs if programs is not None else self.programs
+        return Target(self.structure, plan.variant, tuple(tuple(p) for p in progs), self.initial,
+                      tuple(sorted(plan.options.items())), self.capacity, self.reuse, self.step_cap,
+                      self.name, self.content_hash)
+
+
+def _fail(path: Path, key: str, problem: str) -> ScenarioError:
+    return ScenarioError(f"{path}: {key}: {problem}")
+
+
+def _expect_type(path: Path, key: str, value: Any, kind: type | tuple, what: str) -> Any:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        raise _fail(path, key, f"must be {what}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _unknown_keys(path: Path, where: str, table: dict, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            prefix = f"{where}." if where else ""
+            raise _fail(path, f"{prefix}{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _int(path: Path, key: str, value: Any, lo: int, hi: int) -> int:
+    _expect_type(path, key, value, int, "an integer")
+    if not lo <= value <= hi:
+        raise _fail(path, key, f"must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _parse_op(path: Path, key: str, text: Any, info: StructureInfo) -> tuple[str, int | None]:
+    _expect_type(path, key, text, str, 'an operation such as "enqueue 4" or "dequeue"')
+    words = text.split()
+    names = [op.name for op in info.ops]
+    if not words or words[0] not in names:
+        raise _fail(path, key, f"unknown operation {text!r} (allowed: {', '.join(names)})")
+    op = info.ops[names.index(words[0])]
+    if op.takes_arg:
+        if len(words) != 2:
+            raise _fail(path, key, f"{op.name} needs one integer value, as in \"{op.name} 4\"; got {text!r}")
+        try:
+            value = int(words[1])
+        except ValueError:
+            raise _fail(path, key, f"{op.name} needs an integer value, got {words[1]!r}") from None
+        if not -(2**63) <= value < 2**63:
+            raise _fail(path, key, f"value {value} does not fit in 64 bits")
+        return op.name, value
+    if len(words) != 1:
+        raise _fail(path, key, f"{op.name} takes no value, got {text!r}")
+    return op.name, None
+
+
+def _options(path: Path, key: str, table: Any, info: StructureInfo) -> dict[str, int]:
+    _expect_type(path, key, table, dict, "a table of option = integer")
+    declared = {o.name: o for o in info.options}
+    out = {}
+    for name, value in table.items():
+        if name not in declared:
+            raise _fail(path, f"{key}.{name}",
+                        f"{info.name} has no such option (allowed: {', '.join(declared) or 'none'})")
+        o = declared[name]
+        out[name] = _int(path, f"{key}.{name}", value, o.min, o.max)
+    return out
+
+
+def _search(path: Path, key: str, table: Any, base: Search) -> Search:
+    _expect_type(path, key, table, dict, "a table")
+    _unknown_keys(path, key, table, SEARCH_KEYS)
+    schedulers = base.schedulers
+    if "schedulers" in table:
+        value = _expect_type(path, f"{key}.schedulers", table["schedulers"], list, "a list of scheduler names")
+        if not value:
+            raise _fail(path, f"{key}.schedulers", "must name at least one scheduler")
+        for s in value:
+            if s not in SCHEDULER_NAMES:
+                raise _fail(path, f"{key}.schedulers", f"unknown scheduler {s!r} (allowed: {', '.join(SCHEDULER_NAMES)})")
+        schedulers = tuple(value)
+    executions = base.executions
+    if "executions" in table:
+        executions = _int(path, f"{key}.executions", table["executions"], 1, 10**9)
+    seconds = base.seconds
+    if "seconds" in table:
+        seconds = _expect_type(path, f"{key}.seconds", table["seconds"], (int, float), "a number of seconds")
+        if not 0 < seconds <= 86400:
+            raise _fail(path, f"{key}.seconds", f"must be positive (and at most a day), got {seconds}")
+        seconds = float(seconds)
+    seed = _int(path, f"{key}.seed", table["seed"], 0, 2**63 - 1) if "seed" in table else base.seed
+    depth = _int(path, f"{key}.depth", table["depth"], 1, 10) if "depth" in table else base.depth
+    return Search(schedulers, executions, seconds, seed, depth)
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    _unknown_keys(path, "", data, TOP_KEYS)
+    for required in ("scenario", "variants", "threads"):
+        if required not in data:
+            raise _fail(path, required, "missing (a scenario needs [scenario], [variants] and [threads])")
+
+    head = _expect_type(path, "scenario", data["scenario"], dict, "a table")
+    _unknown_keys(path, "scenario", head, SCENARIO_KEYS)
+    if "structure" not in head:
+        raise _fail(path, "scenario.structure", "missing (e.g. structure = \"msqueue\")")
+    family = _expect_type(path, "scenario.structure", head["structure"], str, "a structure name")
+    families = sorted({s.family for s in catalogue().values()})
+    if family not in families:
+        raise _fail(path, "scenario.structure", f"unknown structure {family!r} (allowed: {', '.join(families)})")
+    description = _expect_type(path, "scenario.description", head.get("description", ""), str, "text")
+    initial_raw = _expect_type(path, "scenario.initial", head.get("initial", []), list, "a list of integers")
+    initial = tuple(_int(path, "scenario.initial", v, -(2**63), 2**63 - 1) for v in initial_raw)
+    capacity = _int(path, "scenario.capacity", head.get("capacity", 32), 1, 1 << 20)
+    reuse = _expect_type(path, "scenario.reuse", head.get("reuse", "lifo"), str, "a reuse policy")
+    if reuse not in REUSE_POLICIES:
+        raise _fail(path, "scenario.reuse", f"unknown reuse policy {reuse!r} (allowed: {', '.join(REUSE_POLICIES)})")
+    step_cap = _int(path, "scenario.step_cap", head.get("step_cap", 10_000), 1, 10**7)
+
+    # Variants come before programs: operations are checked against them.
+    variants_table = _expect_type(path, "variants", data["variants"], dict, "a table of variant = { expect = ... }")
+    if not variants_table:
+        raise _fail(path, "variants", "names no variant")
+    common = data.get("options", {})
+    base_search = _search(path, "search", data.get("search", {}), Search())
+    plans = []
+    infos = []
+    for name, spec in variants_table.items():
+        key = f"variants.{name}"
+        _expect_type(path, key, spec, dict, 'a table such as { expect = "bug", kinds = ["aba"] }')
+        variant = _expect_type(path, f"{key}.variant", spec.get("variant", name), str, "a variant name")
+        try:
+            info = lookup(family, variant)
+        except UsageError:
+            allowed = ", ".join(sorted(s.variant for s in catalogue().values() if s.family == family))
+            raise _fail(path, f"{key}.variant" if "variant" in spec else key,
+                        f"unknown variant {variant!r} of {family} (allowed: {allowed})") from None
+        infos.append(info)
+        _unknown_keys(path, key, spec, VARIANT_KEYS)
+        expect = spec.get("expect")
+        if expect not in ("bug", "clean"):
+            raise _fail(path, f"{key}.expect", f"must be \"bug\" or \"clean\", got {expect!r}")
+        kinds_raw = _expect_type(path, f"{key}.kinds", spec.get("kinds", []), list, "a list of violation kinds")
+        for k in kinds_raw:
+            if k not in KINDS:
+                raise _fail(path, f"{key}.kinds", f"unknown violation kind {k!r} (allowed: {', '.join(sorted(KINDS))})")
+        if expect == "bug" and not kinds_raw:
+            raise _fail(path, f"{key}.kinds", "an expected bug must name the violation kinds that count as finding it")
+        if expect == "clean" and kinds_raw:
+            raise _fail(path, f"{key}.kinds", "a clean expectation takes no kinds: any violation fails it")
+        options = _options(path, "options", common, info)
+        options.update(_options(path, f"{key}.options", spec.get("options", {}), info))
+        why = _expect_type(path, f"{key}.why", spec.get("why", ""), str, "text")
+        search = _search(path, f"{key}.search", spec.get("search", {}), base_search)
+        plans.append(VariantPlan(name, variant, expect, tuple(kinds_raw), options, why, search))
+
+    threads = _expect_type(path, "threads", data["threads"], dict, "a table with programs or generate")
+    _unknown_keys(path, "threads", threads, THREAD_KEYS)
+    if ("programs" in threads) == ("generate" in threads):
+        raise _fail(path, "threads", "give exactly one of programs (explicit) or generate (random programs)")
+    programs = generator = None
+    info = infos[0]
+    if "programs" in threads:
+        progs = _expect_type(path, "threads.programs", threads["programs"], list,
+                             'a list of thread programs, e.g. [["enqueue 1"], ["dequeue"]]')
+        if not 1 <= len(progs) <= 16:
+            raise _fail(path, "threads.programs", f"needs 1 to 16 threads, got {len(progs)}")
+        parsed = []
+        for t, prog in enumerate(progs):
+            k = f"threads.programs[{t}]"
+            _expect_type(path, k, prog, list, "a list of operations")
+            if not prog:
+                raise _fail(path, k, "is empty: every thread needs at least one operation")
+            parsed.append(tuple(_parse_op(path, k, op, info) for op in prog))
+        programs = tuple(parsed)
+    else:
+        gen = _expect_type(path, "threads.generate", threads["generate"], dict, "a table")
+        _unknown_keys(path, "threads.generate", gen, GENERATE_KEYS)
+        for required in ("threads", "operations"):
+            if required not in gen:
+                raise _fail(path, f"threads.generate.{required}", "missing")
+        ratio = _expect_type(path, "threads.generate.enqueue_ratio", gen.get("enqueue_ratio", 0.5),
+                             (int, float), "a number between 0 and 1")
+        if not 0 <= ratio <= 1:
+            raise _fail(path, "threads.generate.enqueue_ratio", f"must be between 0 and 1, got {ratio}")
+        values = _expect_type(path, "threads.generate.values", gen.get("values", [1, 99]), list,
+                              "[lowest, highest]")
+        if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values) \
+                or values[0] > values[1]:
+            raise _fail(path, "threads.generate.values", f"must be [lowest, highest] integers, got {values!r}")
+        generator = Generator(
+            threads=_int(path, "threads.generate.threads", gen["threads"], 1, 16),
+            operations=_int(path, "threads.generate.operations", gen["operations"], 1, 64),
+            enqueue_ratio=float(ratio), values=(values[0], values[1]),
+            rounds=_int(path, "threads.generate.rounds", gen.get("rounds", 8), 1, 1000))
+        _insert_remove_ops(path, info)
+
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    return Scenario(path, path.stem, description, family, initial, capacity, reuse, step_cap,
+                    programs, generator, tuple(plans), digest)
+
+
+def _insert_remove_ops(path: Path, info: StructureInfo) -> tuple[str, str]:
+    put = [o.name for o in info.ops if o.takes_arg]
+    take = [o.name for o in info.ops if o.returns_value and not o.takes_arg]
+    if not put or not take:
+        raise _fail(path, "threads.generate",
+                    f"{info.name} has no insert/remove pair of operations to generate programs from")
+    return put[0], take[0]
+
+
+def generator_ops(scenario: Scenario) -> tuple[str, str]:
+    return _insert_remove_ops(scenario.path, lookup(scenario.structure, scenario.variants[0].variant))
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Scenario files named or found (recursively) under the given paths."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*.toml") if q.is_file()))
+        elif p.exists():
+            found.append(p)
+        else:
+            raise ScenarioError(f"{p}: no such scenario file or directory")
+    return found

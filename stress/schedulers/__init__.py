@@ -1,0 +1,46 @@
+"""Scheduling policies: which enabled thread runs at each step.
+
+Layout: ``base`` holds the protocol (``start`` / ``choose`` / ``finish``),
+the shared PRNG (splitmix64, mirrored in native/search.c) and the run loop;
+then one module per policy — ``random``, ``pct``, ``urw``, ``exhaustive``,
+``replay``, and ``hypothesis_strategy`` (imported lazily: it needs
+Hypothesis). ``make_policy`` builds one by name.
+"""
+
+from __future__ import annotations
+
+from .base import (  # noqa: F401
+    BasePolicy as BasePolicy,
+    Policy as Policy,
+    ReplayDivergence as ReplayDivergence,
+    SplitMix64 as SplitMix64,
+    count_preemptions as count_preemptions,
+    default_choice as default_choice,
+    run_choices as run_choices,
+    run_policy as run_policy,
+    solo_profile as solo_profile,
+)
+from .exhaustive import ExhaustivePolicy as ExhaustivePolicy
+from .pct import PCTPolicy as PCTPolicy
+from .random import RandomPolicy as RandomPolicy
+from .replay import ReplayPolicy as ReplayPolicy
+from .urw import URWPolicy as URWPolicy
+
+SCHEDULERS = ("random", "pct", "urw", "exhaustive", "hypothesis")
+NATIVE_SCHEDULERS = ("random", "pct")
+
+
+def make_policy(name: str, *, depth: int = 3, k: int | None = None,
+                max_preemptions: int | None = None):
+    """A fresh per-execution policy by name (``hypothesis`` is driven by
+    stress.explore, not built here)."""
+    from ..errors import UsageError
+    if name == "random":
+        return RandomPolicy()
+    if name == "pct":
+        return PCTPolicy(depth=depth, k=k)
+    if name == "urw":
+        return URWPolicy()
+    if name == "exhaustive":
+        return ExhaustivePolicy(max_preemptions=max_preemptions)
+    raise UsageError(f"unknown scheduler {name!r} (allowed: {', '.join(SCHEDULERS)})")

@@ -1,0 +1,247 @@
+"""Running one scenario × variant: the search portfolio and the verdict.
+
+A variant's search runs its schedulers in turn (by default Hypothesis-
+generated schedules, then PCT), each with an equal share of the budget, until
+a violation is found. The verdict compares what was found with what the
+scenario expects:
+
+- ``bug``:   ok when a violation of one of the named kinds was found;
+- ``clean``: ok when nothing was found.
+
+Generated programs (``[threads.generate]``) are drawn per round from the seed
+for the seed-driven schedulers; under ``hypothesis`` the programs and the
+schedule are drawn together by Hypothesis, so it shrinks both, and its
+example database replays a failure first the next time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .explore import Failure, Stats, explore, run_failure
+from .scenario import Scenario, VariantPlan, generator_ops
+from .token import Target
+
+DATABASE_DIR = Path(".hypothesis") / "lfstress"
+
+
+@dataclass
+class VariantOutcome:
+    scenario: Scenario
+    plan: VariantPlan
+    seed: int
+    stats: Stats
+    failure: Failure | None
+    scheduler: str | None            # the one that found the failure
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "bug" if self.failure is not None else "clean"
+
+    @property
+    def found_kinds(self) -> frozenset[str]:
+        return self.failure.result.kinds if self.failure is not None else frozenset()
+
+    @property
+    def ok(self) -> bool:
+        if self.plan.expect == "clean":
+            return self.failure is None
+        return bool(self.found_kinds & set(self.plan.kinds))
+
+    @property
+    def item_id(self) -> str:
+        return f"{self.scenario.path.name}::{self.plan.name}"
+
+    def replay_command(self) -> str | None:
+        return f"lfstress replay {self.failure.token}" if self.failure else None
+
+    def pytest_command(self) -> str:
+        return f"pytest '{_shown(self.scenario.path)}::{self.plan.name}' --stress-seed={self.seed}"
+
+    def verdict(self) -> str:
+        """One sentence a person can act on."""
+        if self.ok:
+            if self.plan.expect == "bug":
+                return f"found the known bug ({', '.join(sorted(self.found_kinds))}) as expected"
+            return "clean, as expected"
+        if self.plan.expect == "bug" and self.failure is None:
+            return (f"the harness did not find the known bug within budget "
+                    f"(expected one of: {', '.join(self.plan.kinds)}; {self.stats.executions} executions)")
+        if self.plan.expect == "bug":
+            return (f"found {', '.join(sorted(self.found_kinds))}, but the known bug is one of: "
+                    f"{', '.join(self.plan.kinds)}")
+        return f"expected clean, but found {', '.join(sorted(self.found_kinds))}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "scenario": self.scenario.path.name,
+            "variant": self.plan.name,
+            "structure": f"{self.scenario.structure}/{self.plan.variant}",
+            "expected": self.plan.expect,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "seed": self.seed,
+            "stats": {"executions": self.stats.executions, "steps": self.stats.steps_total,
+                      "seconds": round(self.stats.seconds, 3)},
+            "message": self.verdict(),
+        }
+        if self.failure is not None:
+            decisive = self.failure.result.violations[0]
+            out["violation"] = {
+                "kind": decisive.kind, "kinds": sorted(self.found_kinds), "message": decisive.message,
+                "scheduler": self.scheduler, "token": self.failure.token,
+                "replay": self.replay_command(), "pytest": self.pytest_command(),
+            }
+        return out
+
+
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to here when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _split(total: float | int | None, parts: int, integer: bool):
+    if total is None:
+        return None
+    share = total / parts
+    return max(1, int(share)) if integer else share
+
+
+def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
+                schedulers: tuple[str, ...] | None = None, executions: int | None = None,
+                seconds: float | None = None, jobs: int = 1, use_database: bool = True) -> VariantOutcome:
+    """Search one variant of a scenario and judge the result (see module doc).
+    Arguments given here override the scenario's [search]."""
+    plan = scenario.plan(variant)
+    search = plan.search
+    seed = search.seed if seed is None else seed
+    schedulers = schedulers or search.schedulers
+    if executions is None and seconds is None:
+        executions, seconds = search.executions, search.seconds
+    total = Stats()
+    started = time.perf_counter()
+    outcome = VariantOutcome(scenario, plan, seed, total, None, None)
+    rounds = scenario.generator.rounds if scenario.generator else 1
+    for scheduler in schedulers:
+        share_exec = _split(executions, len(schedulers), True)
+        share_secs = _split(seconds, len(schedulers), False)
+        if scheduler == "hypothesis" and scenario.generator is not None:
+            stats, failure = _hypothesis_programs(scenario, variant, seed, share_exec, share_secs,
+                                                  use_database)
+            _absorb(total, stats)
+        else:
+            failure = None
+            for r in range(rounds):
+                target = _round_target(scenario, variant, seed, r)
+                result = explore(
+                    target, scheduler, seed=seed + r * 1_000_003,
+                    executions=_split(share_exec, rounds, True),
+                    seconds=_split(share_secs, rounds, False),
+                    jobs=jobs, depth=search.depth, shrink=True, shrink_seconds=2.0,
+                    **({"database_key": _db_key(target)} if scheduler == "hypothesis" and use_database
+                       and _explore_takes_database() else {}))
+                _absorb(total, result.stats)
+                outcome.notes.extend(result.notes)
+                if result.reported is not None:
+                    failure = result.reported
+                    break
+        if failure is not None:
+            outcome.failure = failure
+            outcome.scheduler = scheduler
+            break
+    total.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _absorb(total: Stats, stats: Stats) -> None:
+    total.merge(stats)
+
+
+def _round_target(scenario: Scenario, variant: str, seed: int, round_index: int) -> Target:
+    if scenario.generator is None:
+        return scenario.target(variant)
+    rng = random.Random(seed * 1_000_003 + round_index)
+    return scenario.target(variant, scenario.generator.draw(rng, generator_ops(scenario)))
+
+
+def _db_key(target: Target) -> bytes:
+    return f"lfstress:{target.scenario}:{target.scenario_hash}:{target.variant}".encode()
+
+
+def _explore_takes_database() -> bool:
+    import inspect
+    return "database_key" in inspect.signature(explore).parameters
+
+
+def _database(use: bool):
+    if not use:
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    return DirectoryBasedExampleDatabase(str(DATABASE_DIR))
+
+
+def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions: int | None,
+                         seconds: float | None, use_database: bool) -> tuple[Stats, Failure | None]:
+    """Programs and schedule drawn together by Hypothesis (find + shrink)."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import Flaky, NoSuchExample
+
+    from .checks import check_execution
+    from .schedulers.hypothesis_strategy import run_schedule, schedules
+
+    gen = scenario.generator
+    put, take = generator_ops(scenario)
+    lo, hi = gen.values
+    operation = st.one_of(st.integers(lo, hi).map(lambda v: (put, v)), st.just((take, None)))
+    programs = st.lists(st.lists(operation, min_size=1, max_size=gen.operations),
+                        min_size=gen.threads, max_size=gen.threads)
+    stats = Stats()
+    started = time.perf_counter()
+    deadline = started + seconds if seconds is not None else None
+    last: list = []
+
+    class OutOfTime(Exception):
+        pass
+
+    def fails(example) -> bool:
+        progs, schedule = example
+        if deadline is not None and time.perf_counter() > deadline:
+            raise OutOfTime
+        target = scenario.target(variant, progs)
+        ex = target.execution()
+        choices = run_schedule(ex, schedule)
+        bad = not check_execution(ex).ok
+        if stats.first_violation_execution is None:
+            stats.add(len(choices))
+            if bad:
+                stats.violating += 1
+                stats.first_violation_execution = stats.executions
+                stats.first_violation_seconds = time.perf_counter() - started
+        if bad:
+            last[:] = [(target, choices)]
+        return bad
+
+    try:
+        found = find(st.tuples(programs, schedules(max_size=16 * gen.threads * gen.operations)), fails,
+                     settings=settings(max_examples=executions or 10_000, deadline=None,
+                                       database=_database(use_database),
+                                       suppress_health_check=list(HealthCheck),
+                                       phases=[Phase.reuse, Phase.generate, Phase.shrink]),
+                     random=random.Random(seed),
+                     database_key=f"lfstress:{scenario.name}:{scenario.content_hash}:{variant}:gen".encode())
+        target = scenario.target(variant, found[0])
+        choices = run_schedule(target.execution(), found[1])
+    except (NoSuchExample, OutOfTime, Flaky):  # Flaky: the budget ran out mid-shrink
+        if not last:
+            return stats, None
+        target, choices = last[0]
+    return stats, run_failure(target, choices, seed=seed)

@@ -1,0 +1,197 @@
+"""Schedulers: each policy finds the classic MS96 ABA on the naive queue
+within an executions budget, and the protected variants stay clean under the
+same budget; the native fast path chooses exactly as Python does; parallel
+exploration gives the serial result; the PRNG is the one search.c uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from stress.explore import SchedulerSpec, explore, native_choices, story_target
+from stress.schedulers import (
+    ExhaustivePolicy,
+    PCTPolicy,
+    RandomPolicy,
+    SplitMix64,
+    count_preemptions,
+    run_policy,
+)
+
+# The harmful access the classic ABA ends in: the head CAS against a
+# reincarnated node ("aba"), or — when the dequeuer re-read head after the
+# reuse — linking the freed next node into head ("use-after-free").
+ABA_HARM = {"aba", "use-after-free"}
+PROTECTED = ["tagged", "hazard", "epoch"]
+
+# (scheduler, seed, executions budget). Seeds fix the executions, so these
+# are deterministic; the budgets leave room over where each finds the bug.
+BUDGETS = [
+    ("random", 0, 1_000),      # finds it at execution 439
+    ("pct", 0, 200),           # at 6
+    ("urw", 0, 3_000),         # at 2089
+    ("exhaustive", 0, 200),    # at 5, with 1 preemption
+    ("hypothesis", 0, 300),    # at 88, then Hypothesis shrinks it
+]
+
+
+def kinds(result):
+    return set(result.failure.result.kinds) if result.failure else set()
+
+
+@pytest.mark.parametrize("scheduler,seed,budget", BUDGETS, ids=[b[0] for b in BUDGETS])
+def test_each_policy_finds_the_classic_aba_on_naive(scheduler, seed, budget):
+    result = explore(story_target("classic-aba", "naive"), scheduler, seed=seed, executions=budget,
+                     shrink=False)
+    assert result.failure is not None, result.stats.to_json()
+    assert kinds(result) & ABA_HARM, kinds(result)
+    assert result.stats.first_violation_execution <= budget
+    assert result.stats.violating == 1 and result.stats.executions <= budget
+
+
+@pytest.mark.parametrize("scheduler,seed,budget", BUDGETS, ids=[b[0] for b in BUDGETS])
+@pytest.mark.parametrize("variant", PROTECTED)
+def test_protected_variants_stay_clean_under_the_same_budget(variant, scheduler, seed, budget):
+    if scheduler in ("urw", "random"):
+        budget //= 3  # same policy and seeds; a third of the budget keeps the suite fast
+    result = explore(story_target("classic-aba", variant), scheduler, seed=seed, executions=budget,
+                     shrink=False)
+    assert result.failure is None, result.failure and result.failure.result.violations[0].message
+    assert result.stats.executions >= 1
+
+
+@pytest.mark.parametrize("scheduler", ["random", "pct", "urw", "exhaustive", "hypothesis"])
+def test_three_threads_found_too(scheduler):
+    result = explore(story_target("classic-aba", "naive", threads=3), scheduler, seed=0,
+                     executions=3_000, shrink=False)
+    assert kinds(result) & ABA_HARM
+
+
+def test_exhaustive_finds_the_fewest_preemptions_first():
+    result = explore(story_target("classic-aba", "naive"), "exhaustive", executions=500, shrink=False)
+    assert result.failure.preemptions == 1
+    assert result.stats.bound == 1 and not result.stats.fully_explored
+
+
+def test_exhaustive_says_when_the_space_is_fully_explored():
+    # T0: one dequeue, T1: one dequeue on a queue of one: a small space.
+    from stress.token import Target
+    target = Target("msqueue", "tagged", ((("dequeue", None),), (("dequeue", None),)), (1,))
+    result = explore(target, "exhaustive", executions=100_000, shrink=False)
+    assert result.failure is None
+    assert result.stats.fully_explored is True
+    # Every schedule ran once: distinct choice sequences, as many as executions.
+    ex = target.execution()
+    policy = ExhaustivePolicy()
+    seen = set()
+    while policy.has_next():
+        seen.add(tuple(run_policy(ex, policy, 0)))
+    assert len(seen) == policy.executions == result.stats.executions > 10
+
+
+def test_exhaustive_levels_are_exact_preemption_counts():
+    from stress.token import Target
+    target = Target("msqueue", "tagged", ((("dequeue", None),), (("enqueue", 5),)), (1,))
+    ex = target.execution()
+    policy = ExhaustivePolicy(max_preemptions=2)
+    last = 0
+    while policy.has_next():
+        masks = []
+        choices = run_policy(ex, policy, 0, masks=masks)
+        p = count_preemptions(choices, masks)
+        assert p == policy.bound and p >= last  # fewest preemptions first, never back
+        last = p
+    assert last == 2
+
+
+def test_prng_is_splitmix64_and_matches_native():
+    rng = SplitMix64(1234567)
+    # Reference values of splitmix64 seeded with 1234567.
+    assert [rng.next() for _ in range(3)] == [6457827717110365317, 3203168211198807973, 9817491932198370423]
+    ex = story_target("classic-aba", "naive").execution()
+    state = ex._ffi.new("uint64_t *", 2**64 - 5)
+    py = SplitMix64(2**64 - 5)
+    for n in (1, 2, 3, 7, 24, 1000, 2**31):
+        assert ex._lib.lfs_prng_below(state, n) == py.below(n)
+        assert ex._lib.lfs_prng_next(state) == py.next()
+
+
+@pytest.mark.parametrize("scheduler", ["random", "pct"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_python_and_native_choose_identically_for_1000_seeds(scheduler, threads):
+    ex = story_target("classic-aba", "naive", threads=threads).execution()
+    if scheduler == "pct":
+        policy = PCTPolicy(depth=3)
+        policy.prepare(ex)
+        spec = SchedulerSpec("pct", depth=3, k=policy.k)
+    else:
+        policy, spec = RandomPolicy(), SchedulerSpec("random")
+    for seed in range(1000):
+        assert run_policy(ex, policy, seed) == native_choices(ex, spec, seed), seed
+
+
+def test_native_search_counts_the_same_first_failure_as_python():
+    target = story_target("classic-aba", "naive")
+    py = explore(target, "pct", seed=3, executions=500, shrink=False)
+    native = explore(target, "pct", seed=3, executions=500, native=True, shrink=False)
+    assert native.failure.seed == py.failure.seed
+    assert native.failure.choices == py.failure.choices
+    assert native.stats.first_violation_execution == py.stats.first_violation_execution
+
+
+def test_native_tagged_clean_over_many_executions():
+    result = explore(story_target("classic-aba", "tagged"), "random", executions=50_000, native=True,
+                     stop_at_first=False, shrink=False)
+    assert result.stats.executions == 50_000 and result.stats.violating == 0
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_jobs_give_the_serial_result(native):
+    target = story_target("classic-aba", "naive")
+    budget = 3_000 if native else 600
+    serial = explore(target, "random", seed=11, executions=budget, native=native, shrink=False)
+    parallel = explore(target, "random", seed=11, executions=budget, native=native, jobs=2, shrink=False)
+    assert serial.failure is not None
+    assert parallel.failure.seed == serial.failure.seed
+    assert parallel.failure.choices == serial.failure.choices
+    a, b = serial.stats.to_json(), parallel.stats.to_json()
+    for key in ("executions", "steps_min", "steps_max", "steps_avg", "violating", "first_violation_execution"):
+        assert a[key] == b[key], key
+
+
+def test_keep_going_counts_violating_executions_identically_in_parallel():
+    target = story_target("classic-aba", "naive")
+    serial = explore(target, "pct", seed=0, executions=400, stop_at_first=False, shrink=False)
+    parallel = explore(target, "pct", seed=0, executions=400, stop_at_first=False, jobs=2, shrink=False)
+    assert serial.stats.executions == parallel.stats.executions == 400
+    assert serial.stats.violating == parallel.stats.violating > 5
+    assert serial.stats.steps_total == parallel.stats.steps_total
+
+
+def test_pct_reports_its_guarantee():
+    result = explore(story_target("classic-aba", "naive"), "pct", executions=10, depth=2, shrink=False)
+    k = result.scheduler.k
+    assert result.stats.guarantee == pytest.approx(1 / (2 * k))
+
+
+def test_hypothesis_strategy_rule_and_registration():
+    import hypothesis.internal.entropy as entropy
+    from hypothesis.errors import InvalidArgument
+
+    from stress.schedulers import base
+    from stress.schedulers.hypothesis_strategy import HypothesisSchedulePolicy, run_schedule, schedules
+
+    assert any(r is base.unseeded_source for r in entropy.RANDOMS_TO_MANAGE.values())
+    ex = story_target("classic-aba", "naive").execution()
+    # All zeros and the empty list: lowest enabled thread, run to the end: no preemption.
+    assert run_schedule(ex, []) == run_schedule(ex, [0] * 50) == [0] * 7 + [1] * 17
+    # A 1 at step 3 switches to T1, which then keeps running (past the end of the list).
+    choices = run_schedule(ex, [0, 0, 0, 1])
+    switch = choices.index(0, 3)
+    assert choices[:4] == [0, 0, 0, 1] and set(choices[3:switch]) == {1} and set(choices[switch:]) == {0}
+    # Any cut of a schedule is still a whole execution.
+    for cut in range(len(choices)):
+        run_schedule(ex, [1, 0, 3, 2, 1][:cut])
+        assert ex.status == "done"
+    assert repr(HypothesisSchedulePolicy([1, 2])) == "HypothesisSchedulePolicy([1, 2])"
+    with pytest.raises(InvalidArgument):
+        schedules(min_size=3, max_size=2)
