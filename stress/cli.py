@@ -18,8 +18,11 @@ from .errors import LfstressError, UsageError
 # name -> module; the order is the order of `lfstress --help`.
 COMMANDS = {
     "demo": "stress.commands.demo",
+    "list": "stress.commands.list",
+    "run": "stress.commands.run",
     "explore": "stress.commands.explore",
     "replay": "stress.commands.replay",
+    "explain": "stress.commands.explain",
     "stress": "stress.commands.stress",
     "bench": "stress.commands.bench",
 }

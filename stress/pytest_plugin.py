@@ -139,9 +139,6 @@ class ScenarioItem(pytest.Item):
             return f"{self.path}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self):
-        return self.path, None, f"{self.path.name}::{self.name}"
-
 
 def failure_text(outcome) -> str:
     lines = [f"{outcome.item_id}: {outcome.verdict()}"]

@@ -189,6 +189,10 @@ def write_report(result: dict, out: Path) -> None:
     pct2 = next(r for r in result["first_violation"][0]["rows"]
                 if r["scheduler"] == "pct" and r["path"] == "python+checks")
     worst_native = min(native_naive.values())
+    rnd2 = next(r for r in result["first_violation"][0]["rows"]
+                if r["scheduler"] == "random" and r["path"] == "python+checks")
+    rndn2 = next(r for r in result["first_violation"][0]["rows"]
+                 if r["scheduler"] == "random" and r["path"] == "native")
     find_blocks = "\n\n".join(
         f"### {b['threads']} threads\n\n| scheduler | path | found | executions to first violation: "
         f"median (min – max) | seconds: median (min – max) |\n| --- | --- | ---: | ---: | ---: |\n"
@@ -251,7 +255,8 @@ building the execution (and PCT's estimate of k).
   p ≥ {pct2.get('pct_guarantee', 0):.2g} per execution, and this bug has depth 2 (T0 must run first;
   one change point must land on its CAS), so it does much better than the bound.
 - `random` needs thousands of executions: the bug needs T1's ~17 steps to run in one window
-  of T0's, which a uniform coin per step rarely gives; URW, weighting each thread by its
+  of T0's, which a uniform coin per step rarely gives (slowest of the {result['seeds']} seeds, 2 threads:
+  {rnd2.get('seconds_max', float('nan')):.1f} s with every check on in Python, {rndn2.get('seconds_max', float('nan')):.2f} s native); URW, weighting each thread by its
   remaining steps, samples such long runs more often. Exhaustive needs one preemption and
   finds it within the first handful of executions — the minimum every shrunk failure returns to.
 - With every check on, an execution costs a few hundred microseconds, mostly the checks

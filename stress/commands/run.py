@@ -1,0 +1,95 @@
+"""``lfstress run``: run scenario files and judge every scenario × variant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..pytest_plugin import parse_budget
+from ..scenario import SCHEDULER_NAMES, discover, load
+
+HELP = "run scenarios (default: the built-in suite) and check every expectation"
+BUILTIN = Path(__file__).resolve().parent.parent.parent / "scenarios"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories (default: scenarios/)")
+    parser.add_argument("--variant", action="append", default=None, help="only this variant (repeatable)")
+    parser.add_argument("--scheduler", default=None, help=f"one of {', '.join(SCHEDULER_NAMES)} instead of each scenario's portfolio")
+    parser.add_argument("--budget", default=None, help='per item: executions ("500") or seconds ("5s")')
+    parser.add_argument("--seed", default=None, help="seed for every search (default: each scenario's own)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes per search")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, as results come")
+    parser.add_argument("--report", action="store_true", help="print the full failure report of every bug found")
+
+
+def _seed(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        seed = int(text)
+    except ValueError:
+        raise UsageError(f"--seed must be a whole number, got {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2^63-1, got {seed}")
+    return seed
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import format_report
+    from ..suite import run_variant
+
+    seed = _seed(args.seed)
+    if args.scheduler is not None and args.scheduler not in SCHEDULER_NAMES:
+        raise UsageError(f"--scheduler must be one of {', '.join(SCHEDULER_NAMES)}, got {args.scheduler!r}")
+    executions, seconds = parse_budget(args.budget) if args.budget is not None else (None, None)
+    if not 1 <= args.jobs <= 256:
+        raise UsageError(f"--jobs must be between 1 and 256, got {args.jobs}")
+    paths = args.paths or [BUILTIN]
+    scenarios = [load(p) for p in discover(paths)]   # every file validated before anything runs
+    if not scenarios:
+        raise UsageError(f"no scenario files under {', '.join(map(str, paths))}")
+    items = [(sc, plan) for sc in scenarios for plan in sc.variants
+             if not args.variant or plan.name in args.variant or plan.variant in args.variant]
+    if not items:
+        raise UsageError(f"no variant named {', '.join(args.variant)} in these scenarios")
+    tty = sys.stdout.isatty() and not args.json
+    results = []
+    try:
+        for n, (sc, plan) in enumerate(items, 1):
+            if tty:
+                print(f"\r[{n}/{len(items)}] {sc.path.name}::{plan.name} ...", end="", flush=True)
+            outcome = run_variant(sc, plan.name, seed=seed,
+                                  schedulers=(args.scheduler,) if args.scheduler else None,
+                                  executions=executions, seconds=seconds, jobs=args.jobs)
+            results.append(outcome)
+            if args.json:
+                print(json.dumps(outcome.to_json()), flush=True)
+            elif tty:
+                print("\r\033[K", end="")
+    except KeyboardInterrupt:
+        print("\ninterrupted: results so far below", file=sys.stderr)
+    if not args.json:
+        _summary(results)
+        for o in results:
+            if o.failure is not None and (args.report or not o.ok):
+                ex = o.failure.target.execution()
+                ex.run(o.failure.choices)
+                print()
+                print(format_report(ex, replay_command=o.replay_command()))
+    return 0 if results and all(o.ok for o in results) and len(results) == len(items) else 1
+
+
+def _summary(results) -> None:
+    width = max((len(o.item_id) for o in results), default=10)
+    print(f"{'scenario::variant':<{width}}  expect  found  ok    execs   secs  verdict")
+    for o in results:
+        print(f"{o.item_id:<{width}}  {o.plan.expect:<6}  {o.outcome:<5}  {'ok' if o.ok else 'FAIL':<4} "
+              f"{o.stats.executions:>7} {o.stats.seconds:>6.1f}  {o.verdict()}")
+        if o.failure is not None:
+            print(f"{'':<{width}}  replay: {o.replay_command()}")
+    bad = sum(not o.ok for o in results)
+    print(f"{len(results)} items: {len(results) - bad} as expected, {bad} not")

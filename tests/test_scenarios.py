@@ -1,0 +1,111 @@
+"""Scenario files: the built-in suite's shape, malformed files, the pytest
+plugin and the `lfstress run` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stress.scenario import ScenarioError, discover, load
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILTIN = ROOT / "scenarios"
+
+GOOD = '''
+[scenario]
+structure = "msqueue"
+initial = [1]
+[threads]
+programs = [["dequeue"], ["dequeue", "enqueue 2", "dequeue"]]
+[variants]
+naive = { expect = "bug", kinds = ["aba"] }
+tagged = { expect = "clean" }
+'''
+
+MALFORMED = [
+    ("bad TOML", "[scenario\nstructure = 1", "not valid TOML"),
+    ("unknown variant", GOOD.replace("tagged =", "tagged2 ="), "variants.tagged2: unknown variant"),
+    ("unknown key", GOOD + "\n[search]\nbudget = 3\n", "search.budget: unknown key"),
+    ("wrong type", GOOD.replace("initial = [1]", 'initial = "1"'), "scenario.initial: must be a list"),
+    ("negative budget", GOOD + "\n[search]\nexecutions = -5\n", "search.executions: must be between 1"),
+    ("unknown operation", GOOD.replace('"enqueue 2"', '"push 2"'), "threads.programs[1]: unknown operation 'push 2'"),
+    ("empty program", GOOD.replace('["dequeue"], ', "[], "), "threads.programs[0]: is empty"),
+    ("no programs", GOOD.replace('programs = [["dequeue"], ["dequeue", "enqueue 2", "dequeue"]]', "programs = []"),
+     "threads.programs: needs 1 to 16 threads"),
+    ("unknown structure", GOOD.replace('"msqueue"', '"skiplist"'), "scenario.structure: unknown structure 'skiplist'"),
+    ("bad expectation", GOOD.replace('expect = "clean"', 'expect = "maybe"'), 'variants.tagged.expect: must be "bug" or "clean"'),
+    ("bug without kinds", GOOD.replace('kinds = ["aba"]', "kinds = []"), "variants.naive.kinds: an expected bug must name"),
+    ("unknown kind", GOOD.replace('kinds = ["aba"]', 'kinds = ["oops"]'), "unknown violation kind 'oops'"),
+    ("option out of range", GOOD.replace('tagged = { expect = "clean" }', 'tagged = { expect = "clean", options = { tag_bits = 99 } }'),
+     "variants.tagged.options.tag_bits: must be between 1 and 32"),
+    ("enqueue without value", GOOD.replace('"enqueue 2"', '"enqueue"'), "enqueue needs one integer value"),
+]
+
+
+def test_builtin_suite_has_the_promised_shape():
+    files = discover([BUILTIN])
+    names = {p.name for p in files}
+    assert {"essay_story.toml", "msqueue_aba_dequeue.toml", "tag_wraparound.toml"} <= names
+    assert len(files) >= 12
+    scenarios = [load(p) for p in files]
+    assert sum(len(s.variants) for s in scenarios) >= 40
+    for p in files:  # each says what it demonstrates
+        assert p.read_text().startswith("#"), p.name
+
+
+@pytest.mark.parametrize("label, text, words", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_scenario_names_file_and_key(tmp_path, label, text, words):
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:") and words in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("label, text, words", MALFORMED[:10], ids=[m[0] for m in MALFORMED[:10]])
+def test_lfstress_run_exits_2_on_malformed_files(tmp_path, label, text, words):
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "stress", "run", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and words in proc.stderr
+
+
+def test_run_json_reports_outcomes_and_a_token_that_replays(tmp_path):
+    path = tmp_path / "aba.toml"
+    path.write_text(GOOD)
+    proc = subprocess.run([sys.executable, "-m", "stress", "run", str(path), "--json", "--budget", "300"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    by_variant = {r["variant"]: r for r in rows}
+    assert by_variant["naive"]["outcome"] == "bug" and by_variant["naive"]["ok"]
+    assert by_variant["tagged"]["outcome"] == "clean" and by_variant["tagged"]["ok"]
+    assert set(rows[0]) >= {"scenario", "variant", "expected", "outcome", "ok", "stats"}
+    replay = by_variant["naive"]["violation"]["replay"].split()
+    again = subprocess.run([sys.executable, "-m", "stress", *replay[1:]], capture_output=True, text=True)
+    assert again.returncode == 1
+    assert "ABA" in again.stdout
+
+
+def test_pytest_plugin_collects_items_and_reports_seed(pytester):
+    pytester.makefile(".toml", aba=GOOD)
+    result = pytester.runpytest("--stress-seed=3", "--stress-budget=300", "-v")
+    result.stdout.fnmatch_lines(["*--stress-seed=3*", "*aba.toml::naive PASSED*", "*aba.toml::tagged PASSED*"])
+    assert result.ret == 0
+
+
+def test_pytest_plugin_fails_an_expected_bug_that_is_not_found(pytester):
+    pytester.makefile(".toml", aba=GOOD.replace('tagged = { expect = "clean" }',
+                                                 'tagged = { expect = "bug", kinds = ["aba"] }'))
+    result = pytester.runpytest("--stress-budget=50")
+    result.stdout.fnmatch_lines(["*the harness did not find the known bug within budget*",
+                                 "*rerun this item: pytest*::tagged' --stress-seed=0*"])
+    assert result.ret == 1
