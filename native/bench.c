@@ -376,16 +376,38 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
             break;
     }
     __atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
-    for (int i = 0; i < n; i++)
-        pthread_join(run->w[i].thread, NULL);
-    pthread_barrier_destroy(&run->barrier);
+    /* A thread spinning forever (a cycle, a severed queue) never sees the
+     * flag: with a join_timeout, wait so long (for all), then report it and
+     * leave it running. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    double limit = cfg->join_timeout;
+    until.tv_sec += (time_t)limit;
+    until.tv_nsec += (long)((limit - (double)(time_t)limit) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    for (int i = 0; i < n; i++) {
+        if (limit > 0) {
+            if (pthread_timedjoin_np(run->w[i].thread, NULL, &until) != 0) {
+                out->stuck++;
+                if (run->w[i].t_end == 0)
+                    run->w[i].t_end = now_seconds();
+            }
+        } else {
+            pthread_join(run->w[i].thread, NULL);
+        }
+    }
+    if (!out->stuck)
+        pthread_barrier_destroy(&run->barrier);
 
     double first = 0, last = 0;
     for (int i = 0; i < workers; i++) {
         struct worker *w = &run->w[i];
         if (i == 0 || w->t_start < first) first = w->t_start;
         if (i == 0 || w->t_end > last) last = w->t_end;
-        out->ops[i] = w->ops;
+        out->ops[i] = __atomic_load_n(&w->ops, __ATOMIC_RELAXED);
         out->enqueues[i] = w->enq;
         out->dequeues[i] = w->deq;
         out->empties[i] = w->empty;
@@ -397,6 +419,8 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
     out->seconds = last - first;
     out->stalled = run->stalled;
     out->unreclaimed_avg = out->samples ? sum / out->samples : 0;
+    if (out->stuck)
+        return 0; /* the stuck threads still use run: leak it */
     free(run);
     if (t->settle)
         t->settle(t->ctx);

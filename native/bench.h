@@ -78,6 +78,9 @@ typedef struct lfs_bench_config {
     int end_when_exhausted;  /* producer-consumer too: an empty pool ends the run
                                 (for a scheme that never frees, waiting is futile) */
     lfs_stress_log_t *log;   /* stress mode: log every dequeued value */
+    double join_timeout;     /* > 0: give up on a thread that has not come back
+                                this long after the stop flag (result.stuck);
+                                its run state is then leaked, never freed */
 } lfs_bench_config_t;
 
 typedef struct lfs_bench_result {
@@ -95,6 +98,7 @@ typedef struct lfs_bench_result {
     double unreclaimed_avg;
     uint64_t unreclaimed_peak;
     uint64_t pool_peak;
+    int stuck;               /* threads still inside an operation at join_timeout */
     int error;               /* 0; else reset/thread creation failed */
 } lfs_bench_result_t;
 

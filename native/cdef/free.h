@@ -41,6 +41,7 @@ typedef struct {
     uint64_t seed;
     int end_when_exhausted;
     lfs_stress_log_t *log;
+    double join_timeout;
     ...;
 } lfs_bench_config_t;
 typedef struct {
@@ -58,6 +59,7 @@ typedef struct {
     double unreclaimed_avg;
     uint64_t unreclaimed_peak;
     uint64_t pool_peak;
+    int stuck;
     int error;
     ...;
 } lfs_bench_result_t;

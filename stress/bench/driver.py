@@ -78,7 +78,7 @@ class PeerTarget:
 def run_point(target, *, threads: int, workload: str, seconds: float, prefill: int = 1000,
               stall: bool = False, sample_interval: float = 0.001, series: bool = False,
               max_ops: int = 0, seed: int = 1, log=None,
-              end_when_exhausted: bool = False) -> dict[str, Any]:
+              end_when_exhausted: bool = False, join_timeout: float = 0.0) -> dict[str, Any]:
     """One measurement. ``threads`` counts the stalled thread when ``stall``."""
     if workload not in WORKLOADS:
         raise UsageError(f"unknown workload {workload!r} (allowed: {', '.join(WORKLOADS)})")
@@ -94,6 +94,7 @@ def run_point(target, *, threads: int, workload: str, seconds: float, prefill: i
     cfg.sample_interval = sample_interval
     cfg.seed = seed
     cfg.end_when_exhausted = 1 if end_when_exhausted else 0
+    cfg.join_timeout = join_timeout
     keep = []
     if series:
         n = int(math.ceil(seconds / sample_interval)) + 64
@@ -130,6 +131,7 @@ def run_point(target, *, threads: int, workload: str, seconds: float, prefill: i
         "unreclaimed_peak": res.unreclaimed_peak if res.samples else None,
         "pool_peak": res.pool_peak,
         "samples": res.samples,
+        "stuck": res.stuck,
     }
     if stall:
         sample["stalled"] = bool(res.stalled)

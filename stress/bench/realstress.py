@@ -25,6 +25,7 @@ scheduler — so the report points to the stepped search of the same variant.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -36,6 +37,8 @@ from ..structures import lookup
 
 FAMILY = "msqueue"
 DEFAULT_CAPACITY = 1 << 18
+DEFAULT_PREFILL = 0  # short queues: a freed node comes back to the head soonest
+JOIN_TIMEOUT = 3.0   # seconds a thread gets to come back after the stop flag
 NOT_FREE_SAFE = {
     "naive": "msqueue/naive is not run on real threads: it frees dequeued nodes at once with no "
              "protection, so under real concurrency it corrupts memory (the ABA of the essay) — "
@@ -52,8 +55,8 @@ def validate(variant: str, options: dict[str, int]) -> dict[str, int]:
 
 
 def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int = 0,
-        workload: str = "mixed", capacity: int = DEFAULT_CAPACITY, options: dict[str, int] | None = None,
-        prefill: int = 1000, seed: int = 1, grace: float = 60.0) -> dict[str, Any]:
+        workload: str = "pairs", capacity: int = DEFAULT_CAPACITY, options: dict[str, int] | None = None,
+        prefill: int = DEFAULT_PREFILL, seed: int = 1, grace: float = 30.0) -> dict[str, Any]:
     """Run in a child process; return the audit as a dict (see ``_child``)."""
     from .driver import WORKLOADS
 
@@ -167,8 +170,11 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     log = ffi.gc(lib.lfs_stress_log_new(n), lib.lfs_stress_log_delete)
     sample = run_point(target, threads=n, workload=params["workload"], seconds=params["seconds"],
                        prefill=params["prefill"], max_ops=params["max_ops"], seed=params["seed"],
-                       sample_interval=0.01, log=log, end_when_exhausted=True)
+                       sample_interval=0.01, log=log, end_when_exhausted=True,
+                       join_timeout=JOIN_TIMEOUT)
     res = sample.pop("_result")
+    # With a thread stuck in an operation the audit still runs: it spins
+    # reading the structure, and the pool's state tells why.
     lib.lfs_run_quiesce(target.run)
 
     audit = ffi.new("lfs_pool_audit_t *")
@@ -226,14 +232,22 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     if not accounting["ok"]:
         kinds.append("double-free" if audit.free_list_bad else "leak")
     kinds += [v["kind"] for v in reach["violations"]]
+    stuck = sample["stuck"]
+    if stuck:
+        kinds.insert(0, "livelock")
     kinds = list(dict.fromkeys(kinds))
-    ok = conservation["ok"] and accounting["ok"] and reach["ok"]
-    target.close()
+    ok = conservation["ok"] and accounting["ok"] and reach["ok"] and not stuck
+    if not stuck:
+        target.close()
     return {
         "structure": info.name, "options": params["options"], "threads": n,
         "workload": params["workload"], "seconds_requested": params["seconds"],
         "max_ops": params["max_ops"], "capacity": params["capacity"],
-        "outcome": "ok" if ok else "violation", "kinds": kinds,
+        "outcome": "ok" if ok else ("livelock" if stuck else "violation"), "kinds": kinds,
+        "stuck": stuck,
+        "message": (f"{stuck} thread(s) still inside an operation {JOIN_TIMEOUT:g} s after the stop flag: "
+                    "spinning on a broken queue (the audits below ran with them still spinning)")
+                   if stuck else "",
         "seconds": sample["seconds"], "ops": sample["ops"] + sum(sample["empties"]),
         "mops": sample["mops"], "enqueues": sample["enqueues"], "dequeues": sample["dequeues"],
         "empties": sample["empties"], "exhausted": sample["exhausted"],
@@ -242,4 +256,5 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_child(json.loads(sys.argv[1]))))
+    print(json.dumps(_child(json.loads(sys.argv[1]))), flush=True)
+    os._exit(0)  # threads stuck in an operation must not keep the child alive

@@ -268,8 +268,8 @@ def plot_unreclaimed(res: Results, summary: dict[str, Any], out: Path) -> Path:
     if not drawn:
         ax.text(0.5, 0.5, "no scheme with deferred reclamation ran", transform=ax.transAxes, ha="center")
     _shade_oversubscribed(ax, list(res.plan.threads))
-    ax.set_title(f"Unreclaimed nodes ({wl}; tagged, locked, ck_fifo_mpmc free at once,\n"
-                 "leaky never frees: its pool use is in the table)", fontsize=9)
+    ax.set_title(f"Retired-but-unreclaimed nodes ({wl}); tagged, locked, ck_fifo_mpmc free at once (0),\n"
+                 "leaky retires every node and never frees", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     if drawn:
         ax.legend(fontsize=7)
@@ -295,13 +295,15 @@ def plot_stall(res: Results, summary: dict[str, Any], out: Path) -> Path:
         if s["exhausted"]:
             ax.plot([t[-1]], [max(u[-1], 0.8)], marker="x", color=colour, ms=8)
         seen.add(target)
+    bounds: dict[int, list[str]] = {}
     for r in summary["stall"]:
         if r["bound"] and r["target"] in seen:
-            colour, _ = _STYLE.get(r["target"], ("black", ":"))
-            ax.axhline(r["bound"], color=colour, lw=0.8, ls=":")
-            ax.text(0.01, r["bound"] * 1.15, f"{r['target']}: N·R = {STALL_THREADS}·"
-                    f"{r['bound'] // STALL_THREADS} = {r['bound']}", color=colour, fontsize=7,
-                    transform=ax.get_yaxis_transform())
+            bounds.setdefault(r["bound"], []).append(r["target"])
+    for bound, names in bounds.items():
+        colour, _ = _STYLE.get(names[0], ("black", ":"))
+        ax.axhline(bound, color=colour, lw=0.8, ls=":")
+        ax.text(0.01, bound * 1.2, f"N·R = {STALL_THREADS}·{bound // STALL_THREADS} = {bound} "
+                f"({', '.join(names)})", color=colour, fontsize=7, transform=ax.get_yaxis_transform())
     ax.set_yscale("log")
     ax.set_xlabel("seconds since the threads started")
     ax.set_ylabel("retired but unreclaimed nodes")
@@ -511,6 +513,22 @@ def _observations(res: Results, summary: dict[str, Any], acc: dict[str, Any]) ->
                        "attempt to reclaim (every `epoch_threshold` retires) walks the whole retired list, and "
                        "the list only grows — the cost per operation grows with the garbage (see *Findings*).")
     return obs
+
+
+def load(path: Path) -> Results:
+    """The Results behind a report.json, to render the report again."""
+    from dataclasses import fields
+
+    from .runner import Plan
+
+    data = json.loads(Path(path).read_text())
+    names = {f.name for f in fields(Plan)}
+    plan = Plan(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["plan"].items() if k in names})
+    return Results(plan, samples=data["samples"], stall=data["stall"],
+                   peers_available=tuple(data["peers"]["available"]), peers_missing=data["peers"]["missing"],
+                   peer_flags=tuple(data["peers"]["flags"]), target_options=data["target_options"],
+                   started=data["started"], finished=data["finished"],
+                   loadavg_before=tuple(data["loadavg_before"]), loadavg_after=tuple(data["loadavg_after"]))
 
 
 def write(res: Results, out: Path) -> dict[str, Path]:

@@ -17,8 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration (default: 10)")
     parser.add_argument("--ops", type=int, default=0, help="stop each thread after this many operations")
     parser.add_argument("--threads", type=int, default=4, help="pthreads (default: 4)")
-    parser.add_argument("--workload", default="mixed",
-                        help="pairs, mixed (default) or producer-consumer")
+    parser.add_argument("--workload", default="pairs",
+                        help="pairs (default: enqueue then dequeue, so freed nodes come back to the "
+                             "head at once), mixed or producer-consumer")
+    parser.add_argument("--prefill", type=int, default=0, help="values in the queue at the start (default: 0)")
     parser.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
                         help="structure option (repeatable), e.g. -o hp_threshold=1")
     parser.add_argument("--capacity", type=int, default=None, help="node pool slots (default: 262144)")
@@ -31,9 +33,11 @@ def _n(x: int) -> str:
 
 
 def _search_hint(result: dict) -> str:
-    variant = result["structure"].split("/", 1)[1]
-    opts = "".join(f" -o {k}={v}" for k, v in result["options"].items()
-                   if v != 0 or k == "mutant")
+    from ..structures import lookup
+
+    family, variant = result["structure"].split("/", 1)
+    defaults = {o.name: o.default for o in lookup(family, variant).options}
+    opts = "".join(f" -o {k}={v}" for k, v in result["options"].items() if v != defaults.get(k))
     return f"lfstress explore --story classic-aba --variant {shlex.quote(variant)}{opts} --budget 30s"
 
 
@@ -44,19 +48,22 @@ def run(args: argparse.Namespace) -> int:
     if args.capacity is not None:
         kw["capacity"] = args.capacity
     result = realstress.run(args.variant, threads=args.threads, seconds=args.seconds, max_ops=args.ops,
-                            workload=args.workload, options=parse_options(args.option), seed=args.seed, **kw)
+                            workload=args.workload, options=parse_options(args.option), seed=args.seed,
+                            prefill=args.prefill, **kw)
     ok = result["outcome"] == "ok"
     if args.json:
         print(json.dumps(result, indent=1))
         return 0 if ok else 1
     opts = ", ".join(f"{k}={v}" for k, v in result["options"].items())
     head = f"{result['structure']} ({opts}) on {result['threads']} threads, {result['workload']}"
-    if result["outcome"] in ("crash", "livelock"):
+    if "conservation" not in result:  # crashed or hung before any audit
         print(f"{head}: {result['outcome'].upper()}")
         print(f"  {result['message']}")
         if result.get("stderr"):
             print("  child stderr:\n    " + result["stderr"].replace("\n", "\n    "))
     else:
+        if result.get("stuck"):
+            print(f"{head}: LIVELOCK — {result['message']}")
         stopped = " — the pool ran out, run ended early" if result["exhausted"] else ""
         print(f"{head}: {_n(result['ops'])} operations in {result['seconds']:.2f} s "
               f"({result['mops']:.2f} Mops/s){stopped}")

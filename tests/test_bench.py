@@ -1,0 +1,92 @@
+"""The benchmark report: its structure, never its numbers (those belong in
+reports/, not in timed tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from stress.bench import peers, runner
+from stress.cli import main
+from stress.errors import UsageError
+
+pytest.importorskip("matplotlib")
+
+THREADS = (1, 4)  # 4 is past this machine's 2 cores: the report must say so
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    rc = main(["bench", "--quick", "--out", str(out), "--threads", ",".join(map(str, THREADS)),
+               "--seconds", "0.01", "--reps", "1", "--stall-seconds", "0.05", "--stall-reps", "1"])
+    assert rc == 0
+    return out
+
+
+def test_quick_writes_markdown_json_and_plots(quick_report):
+    assert (quick_report / "report.md").is_file()
+    assert (quick_report / "report.json").is_file()
+    pngs = sorted(quick_report.glob("*.png"))
+    assert len(pngs) >= 3
+    for png in pngs:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {p.name for p in pngs} >= {"throughput.png", "throughput_normalised.png", "unreclaimed.png", "stall.png"}
+
+
+def test_every_variant_has_a_row_at_every_thread_count(quick_report):
+    data = json.loads((quick_report / "report.json").read_text())
+    rows = {(r["target"], r["workload"], r["threads"]) for r in data["summary"]["throughput"]}
+    for variant in runner.VARIANTS:
+        for n in THREADS:
+            assert (variant, "pairs", n) in rows
+            assert (variant, "mixed", n) in rows
+        assert (variant, "producer-consumer", 4) in rows
+    for name in data["peers"]["available"]:
+        assert (name, "pairs", 1) in rows
+    # every raw sample is kept, with what a reader needs to recompute the medians
+    sample = data["samples"][0]
+    assert {"target", "workload", "threads", "rep", "seconds", "mops", "enqueues", "dequeues", "empties",
+            "unreclaimed_avg", "unreclaimed_peak", "pool_peak", "exhausted"} <= set(sample)
+    assert data["stall"] and all("series" in s for s in data["stall"])
+    assert {"cpu", "cores", "compiler", "our_flags"} <= set(data["machine"])
+
+
+def test_markdown_sections_and_labels(quick_report):
+    md = (quick_report / "report.md").read_text()
+    for heading in ("## Machine", "## Method", "## Acceptance figures", "## What the figures say",
+                    "## Throughput", "## Normalised to `leaky`", "## Memory", "## Stalled thread"):
+        assert heading in md
+    for variant in runner.VARIANTS:
+        assert f"| {variant} |" in md
+    for png in ("throughput.png", "throughput_normalised.png", "unreclaimed.png", "stall.png"):
+        assert f"({png})" in md
+    if (os.cpu_count() or 1) < 4:
+        assert "4 thr ⚠" in md and "oversubscribed" in md
+    data = json.loads((quick_report / "report.json").read_text())
+    for name, why in data["peers"]["missing"].items():
+        assert f"`{name}` {why}" in md
+
+
+def test_missing_peers_are_listed_with_the_install_line(monkeypatch):
+    monkeypatch.setattr(peers, "_header_present", lambda source: False)
+    peers.load.cache_clear()
+    try:
+        loaded = peers.load()
+    finally:
+        peers.load.cache_clear()
+    assert loaded.module is None
+    assert set(loaded.missing) == set(peers.ALL_PEERS)
+    assert all(why == "not installed — apt-get install libck-dev liburcu-dev" for why in loaded.missing.values())
+
+
+def test_naive_is_not_benchmarked():
+    with pytest.raises(UsageError, match="naive"):
+        runner.with_overrides(runner.QUICK, variants=("naive",)).validate()
+
+
+def test_bad_workload_is_a_usage_error(capsys):
+    assert main(["bench", "--quick", "--workloads", "pairs,lifo"]) == 2
+    assert "unknown workload 'lifo'" in capsys.readouterr().err
