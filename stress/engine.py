@@ -59,36 +59,50 @@ class Event:
     stale: bool          # touched a node freed or reincarnated since it was loaded
     flagged: bool        # a violation was recorded here
 
-    def text(self) -> str:
-        """The event in one line, as traces and reports show it."""
-        k = self.kind
+    def node_location(self) -> str:
+        """The location with the node's generation once past its first life
+        (``#0g2.next``): which incarnation was touched."""
+        prefix = f"#{self.slot}"
+        if self.slot >= 0 and self.gen > 1 and self.location.startswith(prefix + "."):
+            return f"{prefix}g{self.gen}{self.location[len(prefix):]}"
+        return self.location
+
+    def text(self, *, compact: bool = False) -> str:
+        """The event in one line. Plain: the trace's form (hashed into replay
+        tokens, so it stays stable). Compact: a report's table cell — arrows,
+        node generations, ``*`` for a stale access."""
+        k, v, x = self.kind, self.value, self.expected
+        if compact:
+            loc, arrow, pre, post = self.node_location(), "→", "*" if self.stale else "", ""
+            call, ret = "▶ ", f"◀ {self.op} → {v}"
+        else:
+            loc, arrow, pre, post = self.location, " -> ", "", " STALE" if self.stale else ""
+            call, ret = "", f"{self.op} -> {v}"
         if k == "invoke":
-            return f"{self.op}({self.value})" if self.value else f"{self.op}()"
+            return f"{call}{self.op}({v})"
         if k == "return":
-            return f"{self.op} -> {self.value}"
+            return ret
         if k in ("alloc", "free", "retire"):
             reuse = " (reused)" if k == "alloc" and self.gen > 1 else ""
             return f"{k} #{self.slot} g{self.gen}{reuse}"
         if k == "reclaim":
-            return f"reclaim: freed {self.value} of {self.expected}"
-        if k in ("fence", "pause"):
-            return f"{k} {self.order}" if k == "fence" else k
-        mark = " STALE" if self.stale else ""
-        if k == "load":
-            return f"load {self.location} = {self.value}{mark}"
-        if k in ("store", "init"):
-            return f"{k} {self.location} := {self.value}{mark}"
-        if k == "cas":
-            return f"cas {self.location} {self.expected} -> {self.value} ok{mark}"
-        if k == "cas-fail":
-            return f"cas {self.location} -> {self.value} FAIL (saw {self.expected}){mark}"
-        if k == "xchg":
-            return f"xchg {self.location} := {self.expected} (was {self.value}){mark}"
-        if k == "faa":
-            return f"faa {self.location} += (was {self.value}, now {self.expected}){mark}"
+            return f"reclaim: freed {v} of {x}"
+        if k == "fence":
+            return f"fence {self.order}"
+        if k == "pause":
+            return k
         if k == "wait":
-            return f"wait {self.location} (is {self.value})"
-        return k
+            return f"wait {loc} (is {v})"
+        body = {
+            "load": f"load {loc} = {v}",
+            "store": f"store {loc} := {v}",
+            "init": f"init {loc} := {v}",
+            "cas": f"cas {loc} {x}{arrow}{v} ok",
+            "cas-fail": f"cas {loc} {arrow.lstrip()}{v} FAIL (saw {x})",
+            "xchg": f"xchg {loc} := {x} (was {v})",
+            "faa": f"faa {loc} += (was {v}, now {x})",
+        }.get(k, k)
+        return f"{pre}{body}{post}"
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,28 @@ class Snapshot:
     roots: dict[str, tuple[int | None, ...]]     # link/hazard roots: slots referred to
     root_words: dict[str, tuple[int, ...]]       # every root's raw words
     retired_by: tuple[int, ...]                  # per slot: retiring thread, or -1
+
+
+def build_snapshot(info: StructureInfo, *, states, gens, words, shared, decode,
+                   retired_by: tuple[int, ...] | None = None) -> Snapshot:
+    """A Snapshot from a pool's raw arrays (either build): ``words`` holds
+    every node's words in slot order, ``shared`` the structure's shared
+    state, ``decode`` maps a reference word to its slot (None: null)."""
+    cap, nw = len(states), len(info.fields)
+    kinds = [f.kind for f in info.fields]
+    slots = []
+    for s in range(cap):
+        w = tuple(words[s * nw:(s + 1) * nw])
+        refs = tuple(decode(x) if k != "data" else None for x, k in zip(w, kinds))
+        slots.append(SlotSnapshot(s, SLOT_STATES[states[s]], gens[s], w, refs))
+    roots, root_words = {}, {}
+    for r in info.roots:
+        vals = tuple(shared[r.offset // 8 + i] for i in range(r.count))
+        root_words[r.name] = vals
+        if r.kind != "data":
+            roots[r.name] = tuple(decode(v) for v in vals)
+    return Snapshot(info, tuple(slots), roots, root_words,
+                    retired_by if retired_by is not None else (-1,) * cap)
 
 
 class Execution:
@@ -335,27 +371,16 @@ class Execution:
 
     def snapshot(self) -> Snapshot:
         lib, ffi, ptr = self._lib, self._ffi, self._ptr
-        info = self.structure
-        cap = self.capacity
-        nw = len(info.fields)
-        states = ffi.unpack(lib.lfs_exec_slot_states(ptr), cap)
-        gens = ffi.unpack(lib.lfs_exec_slot_gens(ptr), cap)
-        retired_by = tuple(ffi.unpack(lib.lfs_exec_slot_retired_by(ptr), cap))
-        words = ffi.unpack(lib.lfs_exec_node_words(ptr), cap * nw)
-        kinds = [f.kind for f in info.fields]
-        slots = []
-        for s in range(cap):
-            w = tuple(words[s * nw:(s + 1) * nw])
-            refs = tuple(self.decode_ref(x) if k != "data" else None for x, k in zip(w, kinds))
-            slots.append(SlotSnapshot(s, SLOT_STATES[states[s]], gens[s], w, refs))
-        shared = lib.lfs_exec_shared_words(ptr)
-        roots, root_words = {}, {}
-        for r in info.roots:
-            vals = tuple(shared[r.offset // 8 + i] for i in range(r.count))
-            root_words[r.name] = vals
-            if r.kind != "data":
-                roots[r.name] = tuple(self.decode_ref(v) for v in vals)
-        return Snapshot(info, tuple(slots), roots, root_words, retired_by)
+        cap, nw = self.capacity, len(self.structure.fields)
+        return build_snapshot(
+            self.structure,
+            states=ffi.unpack(lib.lfs_exec_slot_states(ptr), cap),
+            gens=ffi.unpack(lib.lfs_exec_slot_gens(ptr), cap),
+            words=ffi.unpack(lib.lfs_exec_node_words(ptr), cap * nw),
+            shared=lib.lfs_exec_shared_words(ptr),
+            decode=self.decode_ref,
+            retired_by=tuple(ffi.unpack(lib.lfs_exec_slot_retired_by(ptr), cap)),
+        )
 
 
 _DETAIL = {

@@ -341,10 +341,13 @@ def explore(
     depth: int = 3,
     k: int | None = None,
     max_preemptions: int | None = None,
+    database_key: bytes | None = None,
 ) -> ExploreResult:
     """Run executions of target under a scheduler until the budget (executions
     and/or seconds; at least one) runs out, or — unless stop_at_first is
-    False — the first failure. See the module docstring."""
+    False — the first failure. See the module docstring. ``database_key``:
+    under ``hypothesis``, save failing schedules in Hypothesis's example
+    database under this key and try them first next time."""
     spec = scheduler if isinstance(scheduler, SchedulerSpec) else SchedulerSpec(
         scheduler, depth=depth, k=k, max_preemptions=max_preemptions)
     if spec.name not in SCHEDULERS:
@@ -374,7 +377,7 @@ def explore(
         if jobs > 1:
             result.notes.append("exhaustive runs in one process: --jobs is ignored")
     elif spec.name == "hypothesis":
-        stats, failure = _explore_hypothesis(target, seed, executions, deadline, origin)
+        stats, failure = _explore_hypothesis(target, seed, executions, deadline, origin, database_key)
         if jobs > 1:
             result.notes.append("hypothesis runs in one process: --jobs is ignored")
     else:
@@ -500,11 +503,23 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin):
     return stats, failure
 
 
+DATABASE_DIR = os.path.join(".hypothesis", "lfstress")
+
+
+def example_database(key: bytes | None):
+    """Hypothesis's directory database (failing examples replayed first next
+    time), or None when no key asks for it."""
+    if key is None:
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    return DirectoryBasedExampleDatabase(DATABASE_DIR)
+
+
 class _OutOfTime(Exception):
     pass
 
 
-def _explore_hypothesis(target, seed, executions, deadline, origin):
+def _explore_hypothesis(target, seed, executions, deadline, origin, database_key=None):
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import Flaky, NoSuchExample
 
@@ -534,10 +549,11 @@ def _explore_hypothesis(target, seed, executions, deadline, origin):
     try:
         found = find(
             schedules(max_size=4 * max(sum(solo_profile(ex)), 8)), fails,
-            settings=settings(max_examples=limit, database=None, deadline=None,
+            settings=settings(max_examples=limit, database=example_database(database_key), deadline=None,
                               suppress_health_check=list(HealthCheck),
-                              phases=[Phase.generate, Phase.shrink]),
+                              phases=[Phase.reuse, Phase.generate, Phase.shrink]),
             random=_random.Random(seed),
+            database_key=database_key,
         )
     except (NoSuchExample, _OutOfTime, Flaky):  # Flaky: the budget ran out mid-shrink
         # Out of time while shrinking: the smallest failing schedule so far.

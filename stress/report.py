@@ -209,40 +209,9 @@ def _event_json(e: Event) -> dict[str, Any]:
             "stale": e.stale, "flagged": e.flagged, "text": e.text()}
 
 
-def _node(e: Event) -> str:
-    """The location with the node's generation when it is past its first life:
-    ``#0g2.next``."""
-    if e.slot >= 0 and e.gen > 1 and e.location.startswith(f"#{e.slot}."):
-        return f"#{e.slot}g{e.gen}" + e.location[len(f"#{e.slot}"):]
-    return e.location
-
-
 def cell_text(e: Event) -> str:
     """An event as one table cell: short, the important part first."""
-    k = e.kind
-    star = "*" if e.stale else ""
-    loc = _node(e)
-    if k == "invoke":
-        return f"▶ {e.op}({e.value})"
-    if k == "return":
-        return f"◀ {e.op} → {e.value}"
-    if k == "load":
-        return f"{star}load {loc} = {e.value}"
-    if k in ("store", "init"):
-        return f"{star}{k} {loc} := {e.value}"
-    if k == "cas":
-        return f"{star}cas {loc} {e.expected}→{e.value} ok"
-    if k == "cas-fail":
-        return f"{star}cas {loc} →{e.value} FAIL (saw {e.expected})"
-    if k == "xchg":
-        return f"{star}xchg {loc} := {e.expected} (was {e.value})"
-    if k == "faa":
-        return f"{star}faa {loc} (was {e.value}, now {e.expected})"
-    if k == "wait":
-        return f"wait {loc} (is {e.value})"
-    if k == "fence":
-        return f"fence {e.order}"
-    return k
+    return e.text(compact=True)
 
 
 def margin_text(e: Event) -> str:

@@ -22,12 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .explore import Failure, Stats, explore, run_failure
+from .explore import Failure, Stats, example_database, explore, run_failure
 from .scenario import Scenario, VariantPlan, generator_ops
 from .token import Target
-
-DATABASE_DIR = Path(".hypothesis") / "lfstress"
-
 
 @dataclass
 class VariantOutcome:
@@ -136,7 +133,7 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
         if scheduler == "hypothesis" and scenario.generator is not None:
             stats, failure = _hypothesis_programs(scenario, variant, seed, share_exec, share_secs,
                                                   use_database)
-            _absorb(total, stats)
+            total.merge(stats)
         else:
             failure = None
             for r in range(rounds):
@@ -146,9 +143,8 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
                     executions=_split(share_exec, rounds, True),
                     seconds=_split(share_secs, rounds, False),
                     jobs=jobs, depth=search.depth, shrink=True, shrink_seconds=2.0,
-                    **({"database_key": _db_key(target)} if scheduler == "hypothesis" and use_database
-                       and _explore_takes_database() else {}))
-                _absorb(total, result.stats)
+                    database_key=_db_key(scenario, variant) if use_database else None)
+                total.merge(result.stats)
                 outcome.notes.extend(result.notes)
                 if result.reported is not None:
                     failure = result.reported
@@ -161,10 +157,6 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
     return outcome
 
 
-def _absorb(total: Stats, stats: Stats) -> None:
-    total.merge(stats)
-
-
 def _round_target(scenario: Scenario, variant: str, seed: int, round_index: int) -> Target:
     if scenario.generator is None:
         return scenario.target(variant)
@@ -172,20 +164,9 @@ def _round_target(scenario: Scenario, variant: str, seed: int, round_index: int)
     return scenario.target(variant, scenario.generator.draw(rng, generator_ops(scenario)))
 
 
-def _db_key(target: Target) -> bytes:
-    return f"lfstress:{target.scenario}:{target.scenario_hash}:{target.variant}".encode()
-
-
-def _explore_takes_database() -> bool:
-    import inspect
-    return "database_key" in inspect.signature(explore).parameters
-
-
-def _database(use: bool):
-    if not use:
-        return None
-    from hypothesis.database import DirectoryBasedExampleDatabase
-    return DirectoryBasedExampleDatabase(str(DATABASE_DIR))
+def _db_key(scenario: Scenario, variant: str, suffix: str = "") -> bytes:
+    """Where Hypothesis keeps this item's failing examples: changes with the file."""
+    return f"lfstress:{scenario.name}:{scenario.content_hash}:{variant}{suffix}".encode()
 
 
 def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions: int | None,
@@ -231,13 +212,14 @@ def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions
         return bad
 
     try:
+        key = _db_key(scenario, variant, ":gen") if use_database else None
         found = find(st.tuples(programs, schedules(max_size=16 * gen.threads * gen.operations)), fails,
                      settings=settings(max_examples=executions or 10_000, deadline=None,
-                                       database=_database(use_database),
+                                       database=example_database(key),
                                        suppress_health_check=list(HealthCheck),
                                        phases=[Phase.reuse, Phase.generate, Phase.shrink]),
                      random=random.Random(seed),
-                     database_key=f"lfstress:{scenario.name}:{scenario.content_hash}:{variant}:gen".encode())
+                     database_key=key)
         target = scenario.target(variant, found[0])
         choices = run_schedule(target.execution(), found[1])
     except (NoSuchExample, OutOfTime, Flaky):  # Flaky: the budget ran out mid-shrink

@@ -121,40 +121,22 @@ def value_name(v: int, threads: int) -> str:
 # ------------------------------------------------------------------ child
 
 def _snapshot(ffi, lib, r, info):
-    from ..engine import SLOT_STATES, Snapshot, SlotSnapshot
+    from ..engine import build_snapshot
 
     cap = lib.lfs_run_capacity(r)
-    nw = len(info.fields)
-    states = ffi.unpack(lib.lfs_run_slot_states(r), cap)
-    gens = ffi.unpack(lib.lfs_run_slot_gens(r), cap)
-    words = ffi.unpack(lib.lfs_run_node_words(r), cap * nw)
-    base = int(ffi.cast("uintptr_t", lib.lfs_run_node_words(r)))
-    node_bytes = nw * 8
-    index = info.ref_encoding == "index"
 
-    def decode(w: int) -> int | None:
-        if w == 0:
-            return None
-        if index:
-            low = w & 0xFFFFFFFF
-            return low - 1 if low and low - 1 < cap else None
-        off = w - base
-        return off // node_bytes if 0 <= off < cap * node_bytes and off % node_bytes == 0 else None
+    def decode(word: int) -> int | None:
+        slot = lib.lfs_run_decode_ref(r, word)
+        return None if slot < 0 else slot
 
-    kinds = [f.kind for f in info.fields]
-    slots = []
-    for s in range(cap):
-        w = tuple(words[s * nw:(s + 1) * nw])
-        refs = tuple(decode(x) if k != "data" else None for x, k in zip(w, kinds))
-        slots.append(SlotSnapshot(s, SLOT_STATES[states[s]] if states[s] < 3 else "FREE", gens[s], w, refs))
-    shared = lib.lfs_run_shared_words(r)
-    roots, root_words = {}, {}
-    for root in info.roots:
-        vals = tuple(shared[root.offset // 8 + i] for i in range(root.count))
-        root_words[root.name] = vals
-        if root.kind != "data":
-            roots[root.name] = tuple(decode(v) for v in vals)
-    return Snapshot(info, tuple(slots), roots, root_words, tuple([-1] * cap))
+    return build_snapshot(
+        info,
+        states=ffi.unpack(lib.lfs_run_slot_states(r), cap),
+        gens=ffi.unpack(lib.lfs_run_slot_gens(r), cap),
+        words=ffi.unpack(lib.lfs_run_node_words(r), cap * len(info.fields)),
+        shared=lib.lfs_run_shared_words(r),
+        decode=decode,
+    )
 
 
 def _child(params: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..checks.reachability import check_reachability, draw_queue
-from ..checks.values import check_history
+from ..checks import check_execution
+from ..checks.reachability import draw_queue
 from ..errors import UsageError
 from ..story import STORIES
 
@@ -32,18 +32,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"    variant msqueue/{variant}, options {ex.options}, initial contents {list(story.initial)}")
         print(f"    schedule ({len(choices)} steps): " + "".join(str(c) for c in choices))
         print()
-        print(ex.trace_text(), end="")
-        print()
-        violations = ex.violations() + check_reachability(ex.snapshot(), quiescent=ex.status == "done")
-        violations += check_history(ex.history(), ex.structure.spec, initial=story.initial,
-                                    final=None).violations
-        print("    queue after:  " + draw_queue(ex.snapshot()))
-        if violations:
-            found_any = True
-            print(f"    {len(violations)} violation(s):")
-            for v in violations:
-                print(f"      [{v.kind}] {v.message}".replace("\n", "\n        "))
-        else:
-            print("    clean: no violation")
+        result = check_execution(ex)
+        if result.ok:
+            print(ex.trace_text(), end="")
+            print(f"\n    queue after:  {draw_queue(ex.snapshot())}")
+            print("    clean: no violation\n")
+            continue
+        from ..report import format_report
+        found_any = True
+        print(format_report(ex, result, choices=choices))
         print()
     return 1 if found_any else 0
