@@ -8,7 +8,16 @@ Layout:
   checks/        invariant checks: reachability, values, linearizability
   violations     the violation kinds and record
   story          the essay's story, replayed step by step (the demo)
-  cli            the ``lfstress`` command
+  schedulers/    random, pct, urw, exhaustive, hypothesis, replay
+  explore        search: many executions under a scheduler, checked, shrunk
+  token, replay  replay tokens, and re-running them byte for byte
+  scenario, suite  scenario files and judging scenario x variant
+  strategies     Hypothesis strategies of programs and schedules, for users' tests
+  report         the failure report (text, JSON)
+  cli            the ``lfstress`` command; pytest_plugin the pytest11 plugin
+
+The public API is what this module exports: Target (what to run), explore
+(search it), check_execution (check one execution), and stress.strategies.
 """
 
 from ._version import __version__ as __version__
@@ -16,3 +25,6 @@ from .errors import BuildError as BuildError
 from .errors import LfstressError as LfstressError
 from .errors import UsageError as UsageError
 from .violations import Violation as Violation
+from .checks import check_execution as check_execution
+from .explore import explore as explore
+from .token import Target as Target

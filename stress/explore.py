@@ -31,7 +31,7 @@ import os
 import random as _random
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Collection, Sequence
 
 from .checks import CheckResult, check_execution
 from .errors import UsageError
@@ -259,8 +259,17 @@ def native_choices(ex, spec: SchedulerSpec, seed: int) -> list[int]:
         size *= 8
 
 
+def counts(result: CheckResult, kinds: frozenset[str] | None) -> bool:
+    """Does this execution count as a failure: any violation, or — when the
+    search looks for particular kinds — one of those?"""
+    if result.ok:
+        return False
+    return kinds is None or bool(result.kinds & kinds)
+
+
 def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop: bool,
-               deadline: float | None, native: bool, origin: float) -> _Chunk:
+               deadline: float | None, native: bool, origin: float,
+               kinds: frozenset[str] | None = None) -> _Chunk:
     ex = target.execution()
     stats = Stats()
     chunk = _Chunk(stats)
@@ -294,8 +303,7 @@ def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop
             break
         choices = run_policy(ex, policy, seed)
         stats.add(len(choices))
-        result = check_execution(ex)
-        if not result.ok:
+        if counts(check_execution(ex), kinds):
             stats.violating += 1
             if chunk.failing_seed is None:
                 chunk.failing_seed = seed
@@ -342,12 +350,15 @@ def explore(
     k: int | None = None,
     max_preemptions: int | None = None,
     database_key: bytes | None = None,
+    kinds: Collection[str] | None = None,
 ) -> ExploreResult:
     """Run executions of target under a scheduler until the budget (executions
     and/or seconds; at least one) runs out, or — unless stop_at_first is
     False — the first failure. See the module docstring. ``database_key``:
     under ``hypothesis``, save failing schedules in Hypothesis's example
-    database under this key and try them first next time."""
+    database under this key and try them first next time. ``kinds``: only an
+    execution with a violation of one of these kinds counts as a failure (and
+    shrinking keeps one of them); the others are counted and passed over."""
     spec = scheduler if isinstance(scheduler, SchedulerSpec) else SchedulerSpec(
         scheduler, depth=depth, k=k, max_preemptions=max_preemptions)
     if spec.name not in SCHEDULERS:
@@ -364,6 +375,7 @@ def explore(
         raise UsageError(f"jobs must be between 1 and 256, got {jobs}")
     if seed < 0 or seed >= 1 << 63:
         raise UsageError(f"the seed must be between 0 and 2^63-1, got {seed}")
+    wanted = frozenset(kinds) if kinds else None
     ex = target.execution()          # validates the target once, here
     if spec.name == "pct":
         policy = spec.make()
@@ -373,16 +385,16 @@ def explore(
     origin = time.perf_counter()
     deadline = origin + seconds if seconds is not None else None
     if spec.name == "exhaustive":
-        stats, failure = _explore_exhaustive(target, spec, executions, deadline, stop_at_first, origin)
+        stats, failure = _explore_exhaustive(target, spec, executions, deadline, stop_at_first, origin, wanted)
         if jobs > 1:
             result.notes.append("exhaustive runs in one process: --jobs is ignored")
     elif spec.name == "hypothesis":
-        stats, failure = _explore_hypothesis(target, seed, executions, deadline, origin, database_key)
+        stats, failure = _explore_hypothesis(target, seed, executions, deadline, origin, database_key, wanted)
         if jobs > 1:
             result.notes.append("hypothesis runs in one process: --jobs is ignored")
     else:
         stats, failure = _explore_seeds(target, spec, seed, executions, deadline, jobs, native,
-                                        stop_at_first, origin)
+                                        stop_at_first, origin, wanted)
     stats.seconds = time.perf_counter() - origin
     if spec.name == "pct":
         stats.guarantee = 1.0 / (target.nthreads * spec.k ** (spec.depth - 1))
@@ -390,11 +402,14 @@ def explore(
     result.failure = failure
     if failure is not None and shrink:
         from .shrink import shrink as shrink_failure
-        result.shrunk = shrink_failure(failure, max_attempts=shrink_attempts, seconds=shrink_seconds)
+        # Keep the decisive violation's kind, or with wanted kinds the first wanted one.
+        keep = next(v.kind for v in failure.result.violations if wanted is None or v.kind in wanted)
+        result.shrunk = shrink_failure(failure, max_attempts=shrink_attempts, seconds=shrink_seconds,
+                                       kind=keep)
     return result
 
 
-def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop, origin):
+def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop, origin, kinds=None):
     total = executions if executions is not None else 1 << 62
     chunk_size = 20_000 if native else 64
     if executions is not None and jobs > 1:
@@ -402,7 +417,8 @@ def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop,
     starts = range(seed, seed + total, chunk_size)
 
     def args(first):
-        return (target, spec, first, min(chunk_size, seed + total - first), stop, deadline, native, origin)
+        return (target, spec, first, min(chunk_size, seed + total - first), stop, deadline, native, origin,
+                kinds)
 
     chunks: list[_Chunk] = []
     if jobs == 1:
@@ -418,8 +434,8 @@ def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop,
     if first is not None:
         stats.first_violation_seconds = first.stats.first_violation_seconds
         failure = run_failure(target, first.failing_choices, seed=first.failing_seed)
-        if failure.result.ok:
-            failure = None  # cannot happen with Python checks; native saw what checks did not
+        if not counts(failure.result, kinds):
+            failure = None  # native stops on what the engine sees; the full checks decide
     return stats, failure
 
 
@@ -477,7 +493,7 @@ def _parallel(starts, args, jobs, stop, deadline) -> list[_Chunk]:
     return ordered
 
 
-def _explore_exhaustive(target, spec, executions, deadline, stop, origin):
+def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=None):
     ex = target.execution()
     policy = ExhaustivePolicy(max_preemptions=spec.max_preemptions)
     stats = Stats()
@@ -489,8 +505,7 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin):
         choices = run_policy(ex, policy, index)
         index += 1
         stats.add(len(choices))
-        result = check_execution(ex)
-        if not result.ok:
+        if counts(check_execution(ex), kinds):
             stats.violating += 1
             if failure is None:
                 stats.first_violation_execution = stats.executions
@@ -519,7 +534,7 @@ class _OutOfTime(Exception):
     pass
 
 
-def _explore_hypothesis(target, seed, executions, deadline, origin, database_key=None):
+def _explore_hypothesis(target, seed, executions, deadline, origin, database_key=None, kinds=None):
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import Flaky, NoSuchExample
 
@@ -534,16 +549,16 @@ def _explore_hypothesis(target, seed, executions, deadline, origin, database_key
         if deadline is not None and time.perf_counter() > deadline:
             raise _OutOfTime
         choices = run_schedule(ex, schedule)
-        result = check_execution(ex)
-        if not result.ok:
+        failed = counts(check_execution(ex), kinds)
+        if failed:
             last_failing[:] = [list(schedule)]
         if stats.first_violation_execution is None:
             stats.add(len(choices))
-            if not result.ok:
+            if failed:
                 stats.violating += 1
                 stats.first_violation_execution = stats.executions
                 stats.first_violation_seconds = time.perf_counter() - origin
-        return not result.ok
+        return failed
 
     found = None
     try:

@@ -18,6 +18,7 @@ import re
 
 import pytest
 
+from .commands._target import parse_budget
 from .errors import UsageError
 
 
@@ -30,24 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only this scheduler (random, pct, urw, exhaustive, hypothesis) "
                          "instead of each scenario's portfolio")
     group.addoption("--stress-budget", default=None,
-                    help='budget per item: executions ("500") or seconds ("5s")')
+                    help='budget per item: executions ("500"), time ("5s") or both ("500,5s")')
     group.addoption("--stress-jobs", type=int, default=1, help="worker processes per search")
-
-
-def parse_budget(text: str) -> tuple[int | None, float | None]:
-    """ "500" -> (500, None); "5s" -> (None, 5.0). UsageError otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s?)\s*", text or "")
-    if not m:
-        raise UsageError(f"budget must be a number of executions (500) or seconds (5s), got {text!r}")
-    number, seconds = m.groups()
-    if seconds:
-        value = float(number)
-        if value <= 0:
-            raise UsageError(f"a time budget must be positive, got {text!r}")
-        return None, value
-    if "." in number or int(number) < 1:
-        raise UsageError(f"an executions budget must be a whole number of at least 1, got {text!r}")
-    return int(number), None
 
 
 def _settings(config: pytest.Config) -> dict:

@@ -61,11 +61,17 @@ def scenario_note(target: Target) -> str | None:
 
     from .explore import story_target
     from .story import STORIES
+
     m = re.fullmatch(r"(.+)-(\d+)t", target.scenario)
     name, threads = (m.group(1), int(m.group(2))) if m else (target.scenario, None)
-    if name not in STORIES:
-        return f"note: scenario {target.scenario!r} is not known here; replaying the programs in the token"
-    current = story_target(name, target.variant, threads=threads).scenario_hash
+    if name in STORIES:
+        current = story_target(name, target.variant, threads=threads).scenario_hash
+    else:
+        from .scenario import find_scenario, load
+        path = find_scenario(target.scenario)
+        if path is None:
+            return f"note: scenario {target.scenario!r} is not known here; replaying the programs in the token"
+        current = load(path).content_hash
     if current != target.scenario_hash:
         return (f"note: scenario {target.scenario!r} changed since this token was made "
                 f"(hash {target.scenario_hash}, now {current}); replaying the programs recorded in the token")

@@ -40,6 +40,17 @@ SEARCH_KEYS = {"schedulers", "executions", "seconds", "seed", "depth"}
 VARIANT_KEYS = {"variant", "expect", "kinds", "options", "why", "search"}
 
 
+def _builtin_scenarios() -> Path:
+    """The built-in suite: scenarios/ beside the package in a source checkout
+    (and an editable install), or the copy a wheel installs as stress/scenarios."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "scenarios"
+    return checkout if (checkout / "essay_story.toml").is_file() else package / "scenarios"
+
+
+BUILTIN_SCENARIOS = _builtin_scenarios()
+
+
 class ScenarioError(UsageError):
     """A scenario file that cannot be used as written."""
 
@@ -107,12 +118,22 @@ class Scenario:
         raise UsageError(f"{self.path.name} has no variant {name!r} "
                          f"(allowed: {', '.join(p.name for p in self.variants)})")
 
+    @property
+    def token_name(self) -> str:
+        """How tokens name this scenario: the file's stem for the built-in
+        suite, else its path as given (replay finds it again by either)."""
+        if self.path.resolve().parent == BUILTIN_SCENARIOS.resolve():
+            return self.name
+        return str(self.path)
+
     def target(self, name: str, programs=None) -> Target:
         plan = self.plan(name)
         progs = programs if programs is not None else self.programs
+        if progs is None:
+            raise UsageError(f"{self.path.name} generates its programs: give them (or a seed) to build a target")
         return Target(self.structure, plan.variant, tuple(tuple(p) for p in progs), self.initial,
                       tuple(sorted(plan.options.items())), self.capacity, self.reuse, self.step_cap,
-                      self.name, self.content_hash)
+                      self.token_name, self.content_hash)
 
 
 def _fail(path: Path, key: str, problem: str) -> ScenarioError:
@@ -316,24 +337,26 @@ def load(path: str | Path) -> Scenario:
             operations=_int(path, "threads.generate.operations", gen["operations"], 1, 64),
             enqueue_ratio=float(ratio), values=(values[0], values[1]),
             rounds=_int(path, "threads.generate.rounds", gen.get("rounds", 8), 1, 1000))
-        _insert_remove_ops(path, info)
+        if not (any(o.takes_arg for o in info.ops) and any(o.returns_value and not o.takes_arg for o in info.ops)):
+            raise _fail(path, "threads.generate",
+                        f"{info.name} has no insert/remove pair of operations to generate programs from")
 
     digest = hashlib.sha256(raw).hexdigest()[:12]
     return Scenario(path, path.stem, description, family, initial, capacity, reuse, step_cap,
                     programs, generator, tuple(plans), digest)
 
 
-def _insert_remove_ops(path: Path, info: StructureInfo) -> tuple[str, str]:
-    put = [o.name for o in info.ops if o.takes_arg]
-    take = [o.name for o in info.ops if o.returns_value and not o.takes_arg]
-    if not put or not take:
-        raise _fail(path, "threads.generate",
-                    f"{info.name} has no insert/remove pair of operations to generate programs from")
-    return put[0], take[0]
-
-
 def generator_ops(scenario: Scenario) -> tuple[str, str]:
-    return _insert_remove_ops(scenario.path, lookup(scenario.structure, scenario.variants[0].variant))
+    from .strategies import insert_remove_ops
+    return insert_remove_ops(scenario.structure)
+
+
+def find_scenario(name: str) -> Path | None:
+    """The scenario file a token names: a path, or a built-in stem."""
+    for candidate in (Path(name), BUILTIN_SCENARIOS / f"{name}.toml"):
+        if candidate.suffix == ".toml" and candidate.is_file():
+            return candidate
+    return None
 
 
 def discover(paths: list[str | Path]) -> list[Path]:

@@ -170,10 +170,12 @@ def _blocks(choices: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
-def shrink(failure, *, max_attempts: int = 2000, seconds: float = 5.0) -> ShrinkResult:
-    """Minimise a stress.explore.Failure, keeping its decisive violation kind."""
+def shrink(failure, *, max_attempts: int = 2000, seconds: float = 5.0,
+           kind: str | None = None) -> ShrinkResult:
+    """Minimise a stress.explore.Failure, keeping a violation of ``kind``
+    (default: its decisive violation's kind)."""
     started = time.perf_counter()
-    kind = failure.kind
+    kind = kind or failure.kind
     budget = _Budget(max_attempts, seconds)
     shrinker = _Shrinker(kind, budget)
     best = shrinker.replay(failure.target, failure.choices)

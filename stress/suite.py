@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .explore import Failure, Stats, example_database, explore, run_failure
+from .explore import Failure, Stats, counts, example_database, explore, run_failure
 from .scenario import Scenario, VariantPlan, generator_ops
 from .token import Target
 
@@ -132,18 +132,19 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
         share_secs = _split(seconds, len(schedulers), False)
         if scheduler == "hypothesis" and scenario.generator is not None:
             stats, failure = _hypothesis_programs(scenario, variant, seed, share_exec, share_secs,
-                                                  use_database)
+                                                  use_database, plan.kinds)
             total.merge(stats)
         else:
             failure = None
             for r in range(rounds):
-                target = _round_target(scenario, variant, seed, r)
+                target = round_target(scenario, variant, seed, r)
                 result = explore(
                     target, scheduler, seed=seed + r * 1_000_003,
                     executions=_split(share_exec, rounds, True),
                     seconds=_split(share_secs, rounds, False),
                     jobs=jobs, depth=search.depth, shrink=True, shrink_seconds=2.0,
-                    database_key=_db_key(scenario, variant) if use_database else None)
+                    database_key=_db_key(scenario, variant) if use_database else None,
+                    kinds=plan.kinds or None)
                 total.merge(result.stats)
                 outcome.notes.extend(result.notes)
                 if result.reported is not None:
@@ -157,7 +158,9 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
     return outcome
 
 
-def _round_target(scenario: Scenario, variant: str, seed: int, round_index: int) -> Target:
+def round_target(scenario: Scenario, variant: str, seed: int, round_index: int) -> Target:
+    """The target of one search round: generated programs are drawn from the
+    seed and the round (explicit programs are the same every round)."""
     if scenario.generator is None:
         return scenario.target(variant)
     rng = random.Random(seed * 1_000_003 + round_index)
@@ -170,21 +173,20 @@ def _db_key(scenario: Scenario, variant: str, suffix: str = "") -> bytes:
 
 
 def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions: int | None,
-                         seconds: float | None, use_database: bool) -> tuple[Stats, Failure | None]:
+                         seconds: float | None, use_database: bool,
+                         kinds: tuple[str, ...] = ()) -> tuple[Stats, Failure | None]:
     """Programs and schedule drawn together by Hypothesis (find + shrink)."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import Flaky, NoSuchExample
 
     from .checks import check_execution
-    from .schedulers.hypothesis_strategy import run_schedule, schedules
+    from .strategies import programs as program_strategy
+    from .strategies import run_schedule, schedules
 
     gen = scenario.generator
-    put, take = generator_ops(scenario)
-    lo, hi = gen.values
-    operation = st.one_of(st.integers(lo, hi).map(lambda v: (put, v)), st.just((take, None)))
-    programs = st.lists(st.lists(operation, min_size=1, max_size=gen.operations),
-                        min_size=gen.threads, max_size=gen.threads)
+    programs = program_strategy(scenario.structure, threads=gen.threads, max_operations=gen.operations,
+                                values=gen.values)
     stats = Stats()
     started = time.perf_counter()
     deadline = started + seconds if seconds is not None else None
@@ -200,7 +202,7 @@ def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions
         target = scenario.target(variant, progs)
         ex = target.execution()
         choices = run_schedule(ex, schedule)
-        bad = not check_execution(ex).ok
+        bad = counts(check_execution(ex), frozenset(kinds) if kinds else None)
         if stats.first_violation_execution is None:
             stats.add(len(choices))
             if bad:

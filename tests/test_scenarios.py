@@ -109,3 +109,66 @@ def test_pytest_plugin_fails_an_expected_bug_that_is_not_found(pytester):
     result.stdout.fnmatch_lines(["*the harness did not find the known bug within budget*",
                                  "*rerun this item: pytest*::tagged' --stress-seed=0*"])
     assert result.ret == 1
+
+
+WRONG = GOOD.replace('naive = { expect = "bug", kinds = ["aba"] }', 'naive = { expect = "clean" }')
+
+
+def _printed(lines, prefix):
+    return next(line.split(prefix, 1)[1].strip() for line in lines if prefix in line)
+
+
+def test_a_failing_items_printed_lines_reproduce_the_same_violation(pytester):
+    pytester.makefile(".toml", wrong=WRONG)
+    first = pytester.runpytest("--stress-budget=300", "-k", "naive")
+    assert first.ret == 1
+    lines = first.stdout.lines
+    token = _printed(lines, "reproduce: lfstress replay ")
+    rerun = _printed(lines, "rerun this item: pytest ")
+    item, seed = rerun.split(" --stress-seed=")
+    again = pytester.runpytest(item.strip("'"), f"--stress-seed={seed}", "--stress-budget=300")
+    assert again.ret == 1
+    assert _printed(again.stdout.lines, "reproduce: lfstress replay ") == token
+    replay = subprocess.run([sys.executable, "-m", "stress", "replay", token], capture_output=True, text=True,
+                            cwd=pytester.path)
+    assert replay.returncode == 1 and "ABA" in replay.stdout
+
+
+def test_parallel_and_serial_runs_give_the_same_outcomes(pytester):
+    pytester.makefile(".toml", aba=GOOD, wrong=WRONG)
+    serial = pytester.runpytest("--stress-budget=300", "-rA")
+    parallel = pytester.runpytest("--stress-budget=300", "-rA", "-n", "2")
+
+    def outcomes(result):
+        return sorted(line.split(" - ")[0] for line in result.stdout.lines
+                      if line.startswith(("PASSED ", "FAILED ")))
+
+    assert outcomes(serial) == outcomes(parallel)
+    assert len(outcomes(serial)) == 4
+
+
+def test_replay_by_seed_from_a_scenario_file_and_changed_scenario_note(tmp_path):
+    path = tmp_path / "aba.toml"
+    path.write_text(GOOD)
+    explore = subprocess.run([sys.executable, "-m", "stress", "explore", "--scenario", str(path), "--variant",
+                              "naive", "--scheduler", "random", "--budget", "5000", "--seed", "1"],
+                             capture_output=True, text=True)
+    assert explore.returncode == 1, explore.stderr
+    token = _printed(explore.stdout.splitlines(), "token: ")
+    seed_line = _printed(explore.stdout.splitlines(), "before shrinking: ").rstrip(")")
+    by_seed = subprocess.run([sys.executable, "-m", "stress", *seed_line.split()[1:]], capture_output=True, text=True)
+    assert by_seed.returncode == 1 and "ABA" in by_seed.stdout
+    path.write_text(GOOD + "\n# edited\n")
+    changed = subprocess.run([sys.executable, "-m", "stress", "replay", token], capture_output=True, text=True)
+    assert changed.returncode == 1
+    assert "changed since this token was made" in changed.stdout
+
+
+def test_quick_run_of_the_builtin_suite_ends_with_the_essay_story():
+    proc = subprocess.run([sys.executable, "-m", "stress", "run", "--quick", str(BUILTIN / "essay_story.toml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "First look — the essay's story" in out
+    report = out.split("First look", 1)[1]
+    assert "severed" in report and "reallocated by T1" in report

@@ -8,12 +8,13 @@ import re
 from ..errors import UsageError
 
 
-def add_target_arguments(parser: argparse.ArgumentParser, *, story_required: bool = True) -> None:
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     from ..story import STORIES
     group = parser.add_argument_group("what to run")
-    group.add_argument("--story", required=story_required, default=None,
-                       help=f"built-in scenario: {', '.join(STORIES)}")
-    group.add_argument("--variant", default="naive", help="structure variant (default: naive)")
+    group.add_argument("--story", default=None, help=f"a built-in story: {', '.join(STORIES)}")
+    group.add_argument("--scenario", default=None, metavar="FILE",
+                       help="a scenario file (its --variant is an item name, e.g. tagged-1bit)")
+    group.add_argument("--variant", default="naive", help="structure variant or scenario item (default: naive)")
     group.add_argument("--threads", type=int, default=None,
                        help="run the story with more threads (extra ones repeat the last thread's program)")
     group.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
@@ -50,8 +51,10 @@ def parse_options(items: list[str]) -> dict[str, int]:
 
 def target_from_args(args: argparse.Namespace):
     from ..explore import story_target
-    if args.story is None:
-        raise UsageError("say what to run: --story NAME (scenario files come later)")
+    if (args.story is None) == (args.scenario is None):
+        raise UsageError("say what to run: --story NAME or --scenario FILE (one of them)")
+    if args.scenario is not None:
+        return _scenario_target(args)
     return story_target(args.story, args.variant, options=parse_options(args.option),
                         capacity=args.capacity, step_cap=args.step_cap, threads=args.threads)
 
@@ -75,3 +78,18 @@ def parse_budget(text: str) -> tuple[int | None, float | None]:
         else:
             seconds = float(number) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
     return executions, seconds
+
+
+def _scenario_target(args: argparse.Namespace):
+    """A scenario item as a Target; -o options override the item's. Generated
+    programs are drawn as the suite's first round draws them (seed 0)."""
+    from dataclasses import replace
+
+    from ..scenario import load
+    from ..suite import round_target
+    if args.threads is not None:
+        raise UsageError("--threads goes with --story; a scenario file says its own threads")
+    scenario = load(args.scenario)
+    target = round_target(scenario, scenario.plan(args.variant).name, 0, 0)
+    options = {**dict(target.options), **parse_options(args.option)}
+    return replace(target, options=tuple(sorted(options.items())))

@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"token: {failure.token}")
     if found.seed is not None and args.scheduler in ("random", "pct", "urw"):
-        seed_cmd = ["lfstress", "replay", "--story", args.story, "--variant", args.variant,
+        what = ["--story", args.story] if args.story else ["--scenario", args.scenario]
+        seed_cmd = ["lfstress", "replay", *what, "--variant", args.variant,
                     "--scheduler", args.scheduler, "--seed", str(found.seed)]
         if args.threads:
             seed_cmd += ["--threads", str(args.threads)]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..scenario import discover, load
+from ..scenario import BUILTIN_SCENARIOS, discover, load
 from ..structures import catalogue
-from .run import BUILTIN
 
 HELP = "list structures, variants with their options, and the built-in scenarios"
 
@@ -19,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     structures = [s.describe() for s in catalogue().values()]
     scenarios = []
-    for path in discover([BUILTIN]) if BUILTIN.is_dir() else []:
+    for path in discover([BUILTIN_SCENARIOS]) if BUILTIN_SCENARIOS.is_dir() else []:
         sc = load(path)
         scenarios.append({"file": path.name, "description": sc.description,
                           "variants": {p.name: p.expect for p in sc.variants}})

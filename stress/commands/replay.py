@@ -17,7 +17,7 @@ EXIT_NOT_DETERMINISTIC = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("token", nargs="?", default=None, help="the token printed by `lfstress explore`")
-    add_target_arguments(parser, story_required=False)
+    add_target_arguments(parser)
     add_scheduler_arguments(parser, default=None)
     parser.add_argument("--trace", action="store_true",
                         help="also print the raw trace (one event a line) before the report")
@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from ..token import decode
 
     if args.token is not None:
-        if args.story or args.seed is not None or args.scheduler:
-            raise UsageError("give either a token or --story/--variant/--scheduler/--seed, not both")
+        if args.story or args.scenario or args.seed is not None or args.scheduler:
+            raise UsageError("give either a token or --story/--scenario with --variant/--scheduler/--seed, not both")
         token = decode(args.token)
         try:
             done = replay(token)
@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_NOT_DETERMINISTIC
         seed = None
     else:
-        if args.story is None or args.scheduler is None or args.seed is None:
-            raise UsageError("replay needs a token, or --story, --scheduler and --seed "
+        if (args.story is None and args.scenario is None) or args.scheduler is None or args.seed is None:
+            raise UsageError("replay needs a token, or --story/--scenario, --scheduler and --seed "
                              "(and --variant, default naive)")
         target = target_from_args(args)
         done = replay_seed(target, args.scheduler, args.seed, depth=args.depth, k=args.k)

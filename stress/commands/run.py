@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ..pytest_plugin import parse_budget
-from ..scenario import SCHEDULER_NAMES, discover, load
+from ..scenario import BUILTIN_SCENARIOS, SCHEDULER_NAMES, discover, load
+from ._target import parse_budget
 
 HELP = "run scenarios (default: the built-in suite) and check every expectation"
-BUILTIN = Path(__file__).resolve().parent.parent.parent / "scenarios"
+QUICK_BUDGET = 200
+FIRST_LOOK = ("essay_story.toml", "naive")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes per search")
     parser.add_argument("--json", action="store_true", help="one JSON object per line, as results come")
     parser.add_argument("--report", action="store_true", help="print the full failure report of every bug found")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a first look: {QUICK_BUDGET} executions per item, then the essay's story, reported")
 
 
 def _seed(text: str | None) -> int | None:
@@ -46,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.scheduler not in SCHEDULER_NAMES:
         raise UsageError(f"--scheduler must be one of {', '.join(SCHEDULER_NAMES)}, got {args.scheduler!r}")
     executions, seconds = parse_budget(args.budget) if args.budget is not None else (None, None)
+    if args.quick and args.budget is None:
+        executions = QUICK_BUDGET
     if not 1 <= args.jobs <= 256:
         raise UsageError(f"--jobs must be between 1 and 256, got {args.jobs}")
-    paths = args.paths or [BUILTIN]
+    paths = args.paths or [BUILTIN_SCENARIOS]
     scenarios = [load(p) for p in discover(paths)]   # every file validated before anything runs
     if not scenarios:
         raise UsageError(f"no scenario files under {', '.join(map(str, paths))}")
@@ -75,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         _summary(results)
         for o in results:
-            if o.failure is not None and (args.report or not o.ok):
+            first_look = args.quick and (o.scenario.path.name, o.plan.name) == FIRST_LOOK
+            if first_look:
+                print("\nFirst look — the essay's story: a late cleanup write lands in a reallocated node")
+            if o.failure is not None and (args.report or not o.ok or first_look):
                 ex = o.failure.target.execution()
                 ex.run(o.failure.choices)
                 print()
