@@ -7,19 +7,29 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 
+HERE = Path(__file__).parent
+
+
 class build_py_with_scenarios(build_py):
-    """Copy scenarios/ (the built-in suite) into the wheel as stress/scenarios,
-    so an installed `lfstress run` has it. An editable install reads the
-    checkout's scenarios/ directly (stress/scenario.py finds it)."""
+    """Ship what an installed lfstress reads from the checkout otherwise:
+    scenarios/ (the built-in suite) as stress/scenarios, and the build tree a
+    user's structure is compiled with (native/, plus the two stress/ modules
+    build_cffi.py reads) as stress/_buildtree. An editable install reads the
+    checkout directly (stress/scenario.py and stress/usercode.py find it)."""
 
     def run(self):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        target = Path(self.build_lib) / "stress" / "scenarios"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(Path(__file__).parent / "scenarios", target,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        package = Path(self.build_lib) / "stress"
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.o", "_lfs_*.c")
+        for source, target in ((HERE / "scenarios", package / "scenarios"),
+                               (HERE / "native", package / "_buildtree" / "native")):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=skip)
+        for name in ("_sourcehash.py", "_version.py"):
+            (package / "_buildtree" / "stress").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(HERE / "stress" / name, package / "_buildtree" / "stress" / name)
 
 
 setup(

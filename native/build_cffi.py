@@ -1,7 +1,8 @@
 """cffi out-of-line API builds of lfstress's two extensions.
 
-Both compile the same structure sources (native/msqueue_*.c, the reclamation
-helpers) against lfstress.h; they differ in what stands behind the header:
+Both compile the same structure sources (native/msqueue_*.c, treiber_*.c, the
+reclamation helpers) against lfstress.h; they differ in what stands behind the
+header:
 
   stress._lfs_stepped   -DLFS_BUILD_STEPPED: instrumented primitives, fibers
   stress._lfs_free      -DLFS_BUILD_FREE:    C11 atomics, pthreads
@@ -10,6 +11,10 @@ setup.py names the two builders (``cffi_modules``). The cdef declarations are
 plain files in native/cdef/, kept apart from the real headers (pyca style).
 The package version and a hash of native/'s sources are compiled in, and the
 loader (stress/_native.py) refuses an extension that does not match.
+
+``user_builder`` makes the same two builds of a user's structure file (one C
+file ending with LFS_EXPORT_STRUCTURES) in place of the built-in structures;
+stress/usercode.py runs it and caches the result.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ ROOT = NATIVE.parent
 STRUCTURE_SOURCES = sorted(
     str(p.relative_to(ROOT))
     for p in NATIVE.glob("*.c")
-    if p.name.startswith(("msqueue_", "reclaim_", "builtin", "test_structures"))
+    if p.name.startswith(("msqueue_", "treiber_", "reclaim_", "builtin", "test_structures"))
 )
 COMMON_SOURCES = ["native/common.c", *STRUCTURE_SOURCES]
 
@@ -44,17 +49,35 @@ def package_version() -> str:
     return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
 
 
+# What each built-in extension was made of, by define: user_builder() builds
+# a user's structure file into the same engine with the same flags.
+_ENGINES: dict[str, tuple] = {}
+
+
 def _builder(module: str, cdef: str, define: str, sources: list[str], extra_compile: list[str],
-             libraries: list[str]) -> FFI:
+             libraries: list[str], *, user_file: str | None = None,
+             source_hash: str | None = None) -> FFI:
     ffi = FFI()
     ffi.cdef((NATIVE / "cdef" / "common.h").read_text() + (NATIVE / "cdef" / cdef).read_text())
     header = "engine.h" if define == "LFS_BUILD_STEPPED" else "freerun.h"
-    source_hash = _load_sourcehash().native_source_hash(NATIVE)
+    include_dirs = [str(NATIVE.relative_to(ROOT))]
+    if user_file is None:
+        _ENGINES[define] = (cdef, sources, extra_compile, libraries)
+        all_sources = [*COMMON_SOURCES, *sources]
+        source_hash = _load_sourcehash().native_source_hash(NATIVE)
+    else:
+        # The user's file replaces the built-in structures (and builtin.c's
+        # registry: the file has its own LFS_EXPORT_STRUCTURES line); the
+        # reclamation helpers stay. Absolute paths: cffi compiles in a tmpdir.
+        helpers = [s for s in STRUCTURE_SOURCES if Path(s).name.startswith("reclaim_")]
+        all_sources = [user_file, *(str(ROOT / s) for s in ["native/common.c", *helpers, *sources])]
+        include_dirs = [str(NATIVE), str(Path(user_file).parent)]
+        extra_compile = [*extra_compile, "-Werror=implicit-function-declaration"]
     ffi.set_source(
         module,
         f'#include "{header}"\n',
-        sources=[*COMMON_SOURCES, *sources],
-        include_dirs=[str(NATIVE.relative_to(ROOT))],
+        sources=all_sources,
+        include_dirs=include_dirs,
         define_macros=[
             (define, "1"),
             ("LFS_VERSION", f'"{package_version()}"'),
@@ -68,7 +91,7 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
 
 stepped = _builder(
     "stress._lfs_stepped", "stepped.h", "LFS_BUILD_STEPPED",
-    ["native/stepper.c", "native/fiber.c", "native/search.c"],
+    ["native/stepper.c", "native/fiber.c", "native/search.c", "native/crashguard.c"],
     # -O2, frame pointers kept: fibers are stepped one shared access at a time,
     # the switch dominates, and debuggers can walk a fiber's stack.
     ["-O2", "-fno-omit-frame-pointer"], [],
@@ -81,6 +104,18 @@ free = _builder(
     # free; the default model for a shared object calls __tls_get_addr each time.
     ["-O3", "-pthread", "-ftls-model=initial-exec"], ["pthread"],
 )
+
+
+
+def user_builder(module: str, build: str, user_file: str, source_hash: str) -> FFI:
+    """The cffi builder of a user's structure file (stress/usercode.py):
+    ``build`` is "stepped" or "free"; the engine, helpers and flags are the
+    built-in extension's. ``source_hash`` is compiled in as the build's key."""
+    define = {"stepped": "LFS_BUILD_STEPPED", "free": "LFS_BUILD_FREE"}[build]
+    cdef, sources, extra_compile, libraries = _ENGINES[define]
+    return _builder(module, cdef, define, sources, extra_compile, libraries,
+                    user_file=user_file, source_hash=source_hash)
+
 
 if __name__ == "__main__":
     stepped.compile(verbose=True)

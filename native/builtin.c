@@ -1,15 +1,21 @@
-/* builtin.c — the registry of built-in structures, in `lfstress list` order. */
+/* builtin.c — the registry of built-in structures, in `lfstress list` order:
+ * the same LFS_EXPORT_STRUCTURES line a user's structure file ends with. */
 #include "builtin.h"
 
-const lfs_structure_t *const lfs_builtin_structures[] = {
+LFS_EXPORT_STRUCTURES(
     &lfs_msqueue_naive,
     &lfs_msqueue_leaky,
     &lfs_msqueue_tagged,
     &lfs_msqueue_hazard,
     &lfs_msqueue_epoch,
     &lfs_msqueue_locked,
-    &lfs_testonly_nondet, /* harness self-tests only */
-};
-
-const unsigned lfs_builtin_structure_count =
-    sizeof lfs_builtin_structures / sizeof lfs_builtin_structures[0];
+    &lfs_treiber_naive,
+    &lfs_treiber_tagged,
+    &lfs_treiber_hazard,
+    /* harness self-tests only (test_structures.c) */
+    &lfs_testonly_nondet,
+    &lfs_testonly_wild,
+    &lfs_testonly_spin,
+    &lfs_testonly_abort,
+    &lfs_testonly_exhaust
+);

@@ -13,10 +13,16 @@ extern const lfs_structure_t lfs_msqueue_hazard;
 extern const lfs_structure_t lfs_msqueue_epoch;
 extern const lfs_structure_t lfs_msqueue_locked;
 
+/* Treiber stack variants (family "treiber"); see treiber_common.h. */
+extern const lfs_structure_t lfs_treiber_naive;
+extern const lfs_structure_t lfs_treiber_tagged;
+extern const lfs_structure_t lfs_treiber_hazard;
+
 /* Harness self-tests only (family "testonly", test_structures.c). */
 extern const lfs_structure_t lfs_testonly_nondet;
-
-extern const lfs_structure_t *const lfs_builtin_structures[];
-extern const unsigned lfs_builtin_structure_count;
+extern const lfs_structure_t lfs_testonly_wild;
+extern const lfs_structure_t lfs_testonly_spin;
+extern const lfs_structure_t lfs_testonly_abort;
+extern const lfs_structure_t lfs_testonly_exhaust;
 
 #endif /* LFS_BUILTIN_H */

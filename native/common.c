@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "builtin.h"
-
 #ifndef LFS_VERSION
 #error "the build passes -DLFS_VERSION=\"x.y.z\""
 #endif
@@ -15,11 +13,14 @@
 const char *lfs_build_version(void) { return LFS_VERSION; }
 const char *lfs_build_source_hash(void) { return LFS_SOURCE_HASH; }
 
-unsigned lfs_structure_count(void) { return lfs_builtin_structure_count; }
+/* The registry is whatever the build's one LFS_EXPORT_STRUCTURES line
+ * exported: builtin.c in lfstress's own extensions, the user's file in a
+ * user build (stress/usercode.py). */
+unsigned lfs_structure_count(void) { return lfs_exported_structure_count; }
 
 const lfs_structure_t *lfs_structure_get(unsigned i)
 {
-    return i < lfs_builtin_structure_count ? lfs_builtin_structures[i] : NULL;
+    return i < lfs_exported_structure_count ? lfs_exported_structures[i] : NULL;
 }
 
 int lfs_options_fill(struct lfs_options *opts, const lfs_structure_t *s,

@@ -66,6 +66,7 @@ enum lfs_violation_kind {
     LFS_V_POOL_EXHAUSTED = 5,
     LFS_V_LIVELOCK = 6,
     LFS_V_DEADLOCK = 7,
+    LFS_V_CRASH = 8,  /* a fatal signal on a fiber (crashguard.c); detail: the signal */
 };
 
 /* Why a stale access is reported (detail of a violation). */

@@ -304,7 +304,7 @@ void lfs_node_retire(void *node, lfs_word_t stamp)
     t->retired_count++;
 }
 
-uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
+static uint32_t reclaim_walk(lfs_still_needed_fn still_needed, void *ctx, bool stop_at_needed)
 {
     lfs_run_t *r = cur_run;
     struct lfs_fthread *t = cur_ft;
@@ -315,10 +315,22 @@ uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
             unlink_retired(r, t, (uint32_t)s);
             release_slot(r, t, (uint32_t)s);
             freed++;
+        } else if (stop_at_needed) {
+            break;
         }
         s = next;
     }
     return freed;
+}
+
+uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
+{
+    return reclaim_walk(still_needed, ctx, false);
+}
+
+uint32_t lfs_reclaim_oldest(lfs_still_needed_fn still_needed, void *ctx)
+{
+    return reclaim_walk(still_needed, ctx, true);
 }
 
 uint32_t lfs_retired_count(void) { return cur_ft->retired_count; }

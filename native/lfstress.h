@@ -108,6 +108,11 @@ void lfs_node_retire(void *node, lfs_word_t stamp);
  * reclaims against that private copy). */
 typedef bool (*lfs_still_needed_fn)(void *node, lfs_word_t stamp, void *ctx);
 uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx);
+/* The same, but stop at the first node still needed: for schemes whose
+ * stamps grow along the list (a thread retires in order, and an epoch only
+ * grows), where everything after that node is needed too. Costs one visit
+ * per node freed plus one, not the whole list. */
+uint32_t lfs_reclaim_oldest(lfs_still_needed_fn still_needed, void *ctx);
 /* Length of the calling thread's retired list. */
 uint32_t lfs_retired_count(void);
 /* Slot index of a pool node, and the node at a slot index. */
@@ -281,6 +286,23 @@ typedef struct lfs_structure {
     /* Set up one thread's private state. Not stepped. May be NULL. */
     void (*thread_init)(void *shared, void *local, const lfs_options_t *opts);
 } lfs_structure_t;
+
+/* ------------------------------------------------------------------ */
+/* Exporting structures                                                */
+/* ------------------------------------------------------------------ */
+
+/* Once per build, at file scope: the structures lfstress may run, in
+ * `lfstress list` order. A structure file of your own ends with
+ *     LFS_EXPORT_STRUCTURES(&my_stack_naive, &my_stack_tagged);
+ * and lfstress compiles it into both builds (`lfstress build FILE.c`, or a
+ * scenario's source = "FILE.c"). The built-in registry, builtin.c, is this
+ * same line. */
+#define LFS_EXPORT_STRUCTURES(...)                                            \
+    const lfs_structure_t *const lfs_exported_structures[] = { __VA_ARGS__ }; \
+    const unsigned lfs_exported_structure_count =                             \
+        sizeof lfs_exported_structures / sizeof lfs_exported_structures[0]
+extern const lfs_structure_t *const lfs_exported_structures[];
+extern const unsigned lfs_exported_structure_count;
 
 /* Values of the "cleanup" option the built-in queues declare. */
 #define LFS_CLEANUP_IMMEDIATE 0

@@ -33,36 +33,21 @@
  *   cleanup store         RELAXED  the bug under study; no order fixes it.
  */
 #include "msqueue_common.h"
+#include "tagged_ref.h"
 
-#define TAG_BITS_MIN 1
-#define TAG_BITS_MAX 32
-#define TAG_BITS_DEFAULT 16
-_Static_assert(TAG_BITS_MAX <= 32, "a tag is the high 32 bits of an LFS_REF_INDEX word");
-_Static_assert(TAG_BITS_MIN >= 1 && TAG_BITS_DEFAULT >= TAG_BITS_MIN &&
-               TAG_BITS_DEFAULT <= TAG_BITS_MAX, "tag_bits default out of range");
 
 typedef struct tagged_shared {
     MSQ_HEAD_TAIL;
 } tagged_shared_t;
 
-static lfs_word_t tag_mask_for(int64_t tag_bits)
-{
-    return tag_bits >= TAG_BITS_MAX ? (lfs_word_t)UINT32_MAX : ((lfs_word_t)1 << tag_bits) - 1;
-}
-
-static msq_node_t *tnode(lfs_word_t link)
-{
-    uint32_t slot_plus_one = lfs_ref_slot_plus_one(link);
-    return slot_plus_one == 0 ? NULL : lfs_node_at(slot_plus_one - 1);
-}
+static msq_node_t *tnode(lfs_word_t link) { return lfs_tagged_node(link); }
 
 static bool tis_null(lfs_word_t link) { return lfs_ref_slot_plus_one(link) == 0; }
 
 /* The word that replaces `old`: points at `node` (NULL: null) with old's tag + 1. */
 static lfs_word_t tbump(const msq_local_t *cfg, lfs_word_t old, const msq_node_t *node)
 {
-    uint32_t slot_plus_one = node == NULL ? 0 : lfs_node_index(node) + 1;
-    return lfs_ref_pack(slot_plus_one, (uint32_t)((lfs_ref_tag(old) + 1) & cfg->tag_mask));
+    return lfs_tag_bump(old, node == NULL ? 0 : lfs_node_index(node) + 1, cfg->tag_mask);
 }
 
 static int tagged_init(void *shared, const lfs_options_t *opts)
@@ -85,7 +70,7 @@ static void tagged_thread_init(void *shared, void *local, const lfs_options_t *o
     (void)shared;
     msq_local_t *cfg = local;
     msq_local_init_cleanup(cfg, opts);
-    cfg->tag_mask = tag_mask_for(lfs_option(opts, "tag_bits"));
+    cfg->tag_mask = lfs_tag_mask(lfs_option(opts, "tag_bits"));
 }
 
 static int tagged_enqueue(void *shared, void *local, lfs_word_t value, lfs_word_t *result)
@@ -173,7 +158,7 @@ const lfs_structure_t lfs_msqueue_tagged = {
     MSQ_OPS(tagged_enqueue, tagged_dequeue),
     .n_options = 2,
     .options = { MSQ_OPTION_CLEANUP,
-                 { "tag_bits", TAG_BITS_MIN, TAG_BITS_MAX, TAG_BITS_DEFAULT,
+                 { "tag_bits", LFS_TAG_BITS_MIN, LFS_TAG_BITS_MAX, LFS_TAG_BITS_DEFAULT,
                    "width of the modification count; it wraps modulo 2^tag_bits" } },
     .init = tagged_init,
     .thread_init = tagged_thread_init,

@@ -18,6 +18,13 @@
  * the global epoch cannot pass it, and garbage grows without bound. That is
  * the scheme's known weakness, and the benchmarks show it.
  *
+ * Reclaiming must not cost O(garbage) while the epoch is pinned, or a stall
+ * slows every other thread down too. A thread's retired list is in retire
+ * order and its stamps never decrease along it (the global epoch only grows,
+ * and one thread reads it in program order), so the nodes old enough to free
+ * are a prefix: lfs_reclaim_oldest frees that prefix and stops at the first
+ * node too recent — one visit per node freed, plus one.
+ *
  * Memory orders:
  *   enter    load global ACQUIRE; store announcement RELAXED + fence SEQ_CST:
  *            the announcement must be visible before the section's loads of
@@ -78,7 +85,8 @@ static bool retired_too_recently(void *node, lfs_word_t stamp, void *ctx)
 
 uint32_t lfs_epoch_reclaim(lfs_word_t global)
 {
-    return lfs_reclaim(retired_too_recently, &global);
+    /* Stamps grow along the list: stop at the first node too recent. */
+    return lfs_reclaim_oldest(retired_too_recently, &global);
 }
 
 uint32_t lfs_epoch_retire(lfs_epoch_domain_t *d, void *node, uint32_t threshold)
@@ -87,7 +95,8 @@ uint32_t lfs_epoch_retire(lfs_epoch_domain_t *d, void *node, uint32_t threshold)
     lfs_node_retire(node, stamp);
     uint32_t waiting = lfs_retired_count();
     /* A multiple, not ">=": when a stalled thread pins the epoch the list
-     * keeps growing, and the O(threads) scan must stay amortised. */
+     * keeps growing, and the O(threads) scan of announcements (with its
+     * fence) must stay amortised over `threshold` retires. */
     if (threshold > 1 && waiting % threshold != 0)
         return 0;
     return lfs_epoch_reclaim(lfs_epoch_try_advance(d));

@@ -51,7 +51,9 @@ uint32_t lfs_epoch_retire(lfs_epoch_domain_t *d, void *node, uint32_t threshold)
 /* Advance the global epoch by one if every active thread has announced it.
  * Returns the global epoch as last seen (advanced or not). */
 lfs_word_t lfs_epoch_try_advance(lfs_epoch_domain_t *d);
-/* Free this thread's retired nodes stamped at most global - 2. */
+/* Free this thread's retired nodes stamped at most global - 2: the oldest
+ * ones, up to the first too recent (every node on the thread's retired list
+ * must come from lfs_epoch_retire, so that stamps grow along it). */
 uint32_t lfs_epoch_reclaim(lfs_word_t global);
 
 #endif /* LFS_RECLAIM_EPOCH_H */

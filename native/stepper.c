@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "crashguard.h"
 #include "engine.h"
 #include "fiber.h"
 
@@ -183,6 +184,16 @@ static void __attribute__((noreturn)) fatal(lfs_exec_t *ex, lfs_vthread_t *t, in
     t->pending = -1;
     lfs_fiber_switch(&t->fiber, &ex->driver);
     abort(); /* never resumed */
+}
+
+/* The crash guard's hook: a fatal signal (abort(), a raw dereference) taken
+ * while a virtual thread runs ends the execution with a "crash" violation
+ * naming the signal; taken anywhere else, it is not ours (we return). */
+static void crashed_on_fiber(int sig)
+{
+    lfs_vthread_t *t = cur_t;
+    if (t && cur_ex && t->status == T_READY)
+        fatal(cur_ex, t, LFS_V_CRASH, sig, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -700,7 +711,9 @@ void lfs_node_retire(void *node, lfs_word_t stamp)
     t->retired_count++;
 }
 
-uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
+/* One step however many nodes it visits: the walk is the thread's own
+ * bookkeeping, outside shared memory. */
+static uint32_t reclaim_walk(lfs_still_needed_fn still_needed, void *ctx, bool stop_at_needed)
 {
     lfs_vthread_t *t = begin_step(LFS_EV_RECLAIM, NULL, 0);
     lfs_exec_t *ex = cur_ex;
@@ -713,12 +726,24 @@ uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
         if (!still_needed(ex->nodes + (size_t)s * ex->node_words, ex->stamp[s], ctx)) {
             free_slot(ex, t, (uint32_t)s);
             freed++;
+        } else if (stop_at_needed) {
+            break;
         }
         s = next;
     }
     if (RECORDING(ex))
         ex->events[reclaim_event].value = freed;
     return freed;
+}
+
+uint32_t lfs_reclaim(lfs_still_needed_fn still_needed, void *ctx)
+{
+    return reclaim_walk(still_needed, ctx, false);
+}
+
+uint32_t lfs_reclaim_oldest(lfs_still_needed_fn still_needed, void *ctx)
+{
+    return reclaim_walk(still_needed, ctx, true);
 }
 
 uint32_t lfs_retired_count(void) { return cur_t->retired_count; }
@@ -920,6 +945,7 @@ static void reset_pool(lfs_exec_t *ex)
 
 int64_t lfs_exec_start(lfs_exec_t *ex)
 {
+    lfs_crashguard_arm(crashed_on_fiber);
     reset_pool(ex);
     memset(ex->shared, 0, ex->shared_words * sizeof(lfs_word_t));
     size_t local = (ex->s->local_size + 15) & ~(size_t)15;

@@ -20,6 +20,7 @@ COMMANDS = {
     "demo": "stress.commands.demo",
     "list": "stress.commands.list",
     "run": "stress.commands.run",
+    "build": "stress.commands.build",
     "explore": "stress.commands.explore",
     "replay": "stress.commands.replay",
     "explain": "stress.commands.explain",

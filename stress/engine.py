@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from . import _native
 from .errors import EngineError, UsageError
 from .history import History, Operation
-from .structures import REUSE_POLICIES, StructureInfo, lookup
+from .structures import REUSE_POLICIES, StructureInfo, lookup, native_module
 from .violations import Violation
 
 EVENT_KINDS = (
@@ -35,7 +34,7 @@ EVF_VIOLATION = 2
 
 _VIOLATION_KIND = {
     1: "use-after-free", 2: "double-free", 3: "aba", 4: "wild-pointer",
-    5: "pool-exhausted", 6: "livelock", 7: "deadlock",
+    5: "pool-exhausted", 6: "livelock", 7: "deadlock", 8: "crash",
 }
 
 Program = Sequence[tuple[str, "int | None"]]
@@ -163,7 +162,7 @@ class Execution:
         step_cap: int = 10_000,
     ) -> None:
         self.structure = info = lookup(family, variant)
-        self._ffi, self._lib = (m := _native.stepped()).ffi, m.lib
+        self._ffi, self._lib = (m := native_module(info)).ffi, m.lib
         if not 1 <= len(programs) <= 16:
             raise UsageError(f"an execution needs 1 to 16 threads, got {len(programs)}")
         if not 1 <= capacity <= 1 << 24:
@@ -401,12 +400,27 @@ def _who(tid: int) -> str:
     return "setup" if tid < 0 else f"T{tid}"
 
 
+_SIGNAL_CAUSE = {
+    "SIGABRT": "called abort() (a failed assert?)",
+    "SIGSEGV": "dereferenced a bad pointer without the primitives (or overflowed its stack)",
+    "SIGBUS": "dereferenced a misaligned or unmapped address without the primitives",
+    "SIGFPE": "divided by zero",
+    "SIGILL": "executed an illegal instruction",
+}
+
+
 def _engine_violation(ex: Execution, v) -> Violation:
     kind = _VIOLATION_KIND[v.kind]
     if kind in ("wild-pointer",):
-        what = "a misaligned address" if v.detail == 10 else "an address outside the node pool and the roots"
-        return Violation(kind, f"T{v.tid} accessed {what} (offset {v.address_offset} from the pool)",
-                         step=v.step, thread=v.tid, provenance={"offset": v.address_offset})
+        if v.detail == 10:
+            return Violation(kind, f"T{v.tid} accessed a misaligned address (offset {v.address_offset} "
+                             "from the pool)", step=v.step, thread=v.tid, provenance={"offset": v.address_offset})
+        # Outside: the pool's own address differs per process, the wild one
+        # (null + 16, a garbage word) usually does not: show that one.
+        base = int(ex._ffi.cast("uintptr_t", ex._lib.lfs_exec_node_words(ex._ptr)))
+        address = (base + v.address_offset) % (1 << 64)
+        return Violation(kind, f"T{v.tid} accessed address {address:#x}, outside the node pool and the roots",
+                         step=v.step, thread=v.tid, provenance={"address": hex(address)})
     if kind == "pool-exhausted":
         return Violation(kind, f"the pool of {ex.capacity} nodes ran out"
                          + (f" (T{v.tid}, step {v.step})" if v.tid >= 0 else " during setup"),
@@ -414,6 +428,14 @@ def _engine_violation(ex: Execution, v) -> Violation:
     if kind == "livelock":
         return Violation(kind, f"the execution exceeded its step cap of {ex.step_cap} steps",
                          step=v.step)
+    if kind == "crash":
+        from .contained import signal_name
+        name = signal_name(v.detail)
+        where = f"T{v.tid}" if v.tid >= 0 else "setup"
+        return Violation(kind, f"{where} crashed with {name} at step {v.step}: the code under test "
+                         + _SIGNAL_CAUSE.get(name, "raised a fatal signal")
+                         + "; the engine caught it and ended this execution",
+                         step=v.step, thread=v.tid if v.tid >= 0 else None, provenance={"signal": name})
     if kind == "deadlock":
         return Violation(kind, "no thread can run (all wait), but some have not finished", step=v.step)
     fields = {

@@ -22,3 +22,8 @@ class BuildError(LfstressError):
 
 class EngineError(LfstressError):
     """The native engine refused a request (a harness bug, not the user's)."""
+
+
+class CompileError(UsageError):
+    """A structure file of the user's own does not compile (or does not load):
+    the message carries the compiler's first errors, file:line: message."""

@@ -23,6 +23,11 @@ that no harmful access caused.
 
 ``exhaustive`` and ``hypothesis`` run in one process (the exhaustive frontier
 is not split yet); they ignore ``jobs``.
+
+Interruption. Ctrl-C (KeyboardInterrupt) stops the search, not the result:
+``explore`` returns what ran so far, with ``stats.interrupted`` set and any
+failure already found (re-run and checked, not shrunk). Worker processes
+ignore SIGINT and finish their chunk; the parent stops handing out more.
 """
 
 from __future__ import annotations
@@ -114,6 +119,7 @@ class Stats:
     guarantee: float | None = None                 # pct: 1/(n·k^(d-1))
     bound: int | None = None                       # exhaustive: preemption level reached
     fully_explored: bool | None = None             # exhaustive: the whole space was run
+    interrupted: bool = False                      # Ctrl-C: the figures are what ran so far
 
     @property
     def steps_avg(self) -> float:
@@ -140,6 +146,7 @@ class Stats:
             self.steps_min = other.steps_min if self.steps_min is None else min(self.steps_min, other.steps_min)
         self.steps_max = max(self.steps_max, other.steps_max)
         self.violating += other.violating
+        self.interrupted |= other.interrupted
 
     def to_json(self) -> dict:
         return {
@@ -151,6 +158,7 @@ class Stats:
             "first_violation_seconds": self.first_violation_seconds,
             "seconds": round(self.seconds, 4), "pct_guarantee": self.guarantee,
             "exhaustive_bound": self.bound, "fully_explored": self.fully_explored,
+            "interrupted": self.interrupted,
         }
 
     def lines(self) -> list[str]:
@@ -270,9 +278,21 @@ def counts(result: CheckResult, kinds: frozenset[str] | None) -> bool:
 def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop: bool,
                deadline: float | None, native: bool, origin: float,
                kinds: frozenset[str] | None = None) -> _Chunk:
+    chunk = _Chunk(Stats())
+    try:
+        _fill_chunk(chunk, target, spec, first, count, stop, deadline, native, origin, kinds)
+    except KeyboardInterrupt:
+        chunk.stats.interrupted = True   # what ran so far stands
+        if chunk.failing_seed is not None and chunk.failing_choices is None:
+            chunk.failing_choices = native_choices(target.execution(), spec, chunk.failing_seed)
+    return chunk
+
+
+def _fill_chunk(chunk: _Chunk, target: Target, spec: SchedulerSpec, first: int, count: int, stop: bool,
+                deadline: float | None, native: bool, origin: float,
+                kinds: frozenset[str] | None = None) -> None:
     ex = target.execution()
-    stats = Stats()
-    chunk = _Chunk(stats)
+    stats = chunk.stats
     if native:
         lib, ffi = ex._lib, ex._ffi
         params = _native_params(ex, spec)
@@ -296,7 +316,7 @@ def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop
                 break
         if chunk.failing_seed is not None:
             chunk.failing_choices = native_choices(ex, spec, chunk.failing_seed)
-        return chunk
+        return
     policy = spec.make()
     for seed in range(first, first + count):
         if deadline is not None and time.perf_counter() > deadline:
@@ -312,11 +332,16 @@ def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop
                 stats.first_violation_seconds = time.perf_counter() - origin
             if stop:
                 break
-    return chunk
 
 
 def _chunk_worker(args):
     return _run_chunk(*args)
+
+
+def _worker_init() -> None:
+    """Ctrl-C reaches the whole process group: the parent decides to stop."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _merge_chunks(chunks: list[_Chunk], stop: bool) -> tuple[Stats, _Chunk | None]:
@@ -331,6 +356,15 @@ def _merge_chunks(chunks: list[_Chunk], stop: bool) -> tuple[Stats, _Chunk | Non
         if first is not None and stop:
             break
     return total, first
+
+
+def _fold_chunks(chunks: list[_Chunk], stop: bool) -> _Chunk:
+    """Consecutive chunks as one, which merges with the later ones as they would have."""
+    total, first = _merge_chunks(chunks, stop)
+    if first is None:
+        return _Chunk(total)
+    total.first_violation_seconds = first.stats.first_violation_seconds
+    return _Chunk(total, first.failing_seed, first.failing_choices)
 
 
 def explore(
@@ -400,12 +434,19 @@ def explore(
         stats.guarantee = 1.0 / (target.nthreads * spec.k ** (spec.depth - 1))
     result.stats = stats
     result.failure = failure
-    if failure is not None and shrink:
+    if stats.interrupted:
+        result.notes.append(f"interrupted after {stats.executions} executions: the figures are what ran so far"
+                            + ("; the failure is shown as found, not shrunk" if failure is not None else ""))
+    elif failure is not None and shrink:
         from .shrink import shrink as shrink_failure
         # Keep the decisive violation's kind, or with wanted kinds the first wanted one.
         keep = next(v.kind for v in failure.result.violations if wanted is None or v.kind in wanted)
-        result.shrunk = shrink_failure(failure, max_attempts=shrink_attempts, seconds=shrink_seconds,
-                                       kind=keep)
+        try:
+            result.shrunk = shrink_failure(failure, max_attempts=shrink_attempts, seconds=shrink_seconds,
+                                           kind=keep)
+        except KeyboardInterrupt:
+            stats.interrupted = True
+            result.notes.append("interrupted while shrinking: the failure is shown as found")
     return result
 
 
@@ -425,6 +466,10 @@ def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop,
         for first in starts:
             chunk = _run_chunk(*args(first))
             chunks.append(chunk)
+            if len(chunks) >= 256:  # fold as we go: memory stays flat however long the run
+                chunks = [_fold_chunks(chunks, stop)]
+            if chunk.stats.interrupted:
+                break
             if (chunk.failing_seed is not None and stop) or (deadline and time.perf_counter() > deadline):
                 break
     else:
@@ -449,7 +494,8 @@ def _parallel(starts, args, jobs, stop, deadline) -> list[_Chunk]:
     pending = {}
     done_upto = 0        # chunks [0, done_upto) are all back
     found_at = None      # index of the first failing chunk in seed order, once known
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    interrupted = False
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
         def submit() -> bool:
             item = next(it, None)
             if item is None:
@@ -462,7 +508,13 @@ def _parallel(starts, args, jobs, stop, deadline) -> list[_Chunk]:
             if not submit():
                 break
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            try:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:  # running chunks finish (workers ignore SIGINT), no new ones
+                interrupted = True
+                for future in pending:
+                    future.cancel()
+                break
             for future in finished:
                 index = pending.pop(future)
                 results[index] = future.result()
@@ -490,6 +542,8 @@ def _parallel(starts, args, jobs, stop, deadline) -> list[_Chunk]:
         if i not in results:
             break
         ordered.append(results[i])
+    if interrupted:
+        ordered.append(_Chunk(Stats(interrupted=True)))
     return ordered
 
 
@@ -499,22 +553,25 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
     stats = Stats()
     failure = None
     index = 0
-    while policy.has_next():
-        if (executions is not None and index >= executions) or (deadline and time.perf_counter() > deadline):
-            break
-        choices = run_policy(ex, policy, index)
-        index += 1
-        stats.add(len(choices))
-        if counts(check_execution(ex), kinds):
-            stats.violating += 1
-            if failure is None:
-                stats.first_violation_execution = stats.executions
-                stats.first_violation_seconds = time.perf_counter() - origin
-                failure = run_failure(target, choices)
-            if stop:
+    try:
+        while policy.has_next():
+            if (executions is not None and index >= executions) or (deadline and time.perf_counter() > deadline):
                 break
+            choices = run_policy(ex, policy, index)
+            index += 1
+            stats.add(len(choices))
+            if counts(check_execution(ex), kinds):
+                stats.violating += 1
+                if failure is None:
+                    stats.first_violation_execution = stats.executions
+                    stats.first_violation_seconds = time.perf_counter() - origin
+                    failure = run_failure(target, choices)
+                if stop:
+                    break
+    except KeyboardInterrupt:
+        stats.interrupted = True
     stats.bound = policy.bound
-    stats.fully_explored = policy.fully_explored
+    stats.fully_explored = policy.fully_explored and not stats.interrupted
     return stats, failure
 
 
@@ -572,6 +629,9 @@ def _explore_hypothesis(target, seed, executions, deadline, origin, database_key
         )
     except (NoSuchExample, _OutOfTime, Flaky):  # Flaky: the budget ran out mid-shrink
         # Out of time while shrinking: the smallest failing schedule so far.
+        found = last_failing[0] if last_failing else None
+    except KeyboardInterrupt:
+        stats.interrupted = True
         found = last_failing[0] if last_failing else None
     if found is None:
         return stats, None

@@ -78,9 +78,27 @@ def scenario_note(target: Target) -> str | None:
     return None
 
 
+def load_user_structures(target: Target) -> None:
+    """A token for a structure from a user's C file names its scenario: load
+    that (it builds the file, or finds the build cached) so the structure is
+    known. Built-in structures need nothing."""
+    from .structures import catalogue
+    if target.structure in catalogue() or not target.scenario:
+        return
+    from .errors import UsageError
+    from .scenario import find_scenario, load
+    path = find_scenario(target.scenario)
+    if path is None:
+        raise UsageError(f"{target.structure} is not a built-in structure, and the scenario that builds it "
+                         f"({target.scenario}) is not found from here: replay in the directory the "
+                         "token was made in")
+    load(path)
+
+
 def replay(token: Token) -> Replayed:
     """Re-run a decoded token; raise NotDeterministic when the trace differs."""
     target = token.target
+    load_user_structures(target)
     ex = target.execution()
     try:
         made = run_choices(ex, token.choices)

@@ -388,15 +388,16 @@ class _Text:
         r = self.r
         d = r.decisive
         out = []
+        noun = "stack" if (r.queue_before or r.queue_final or "").startswith("top") else "queue"
         if d.step is not None and r.queue_before is not None:
-            labels = [f"queue before step {d.step}:", f"queue after step {d.step}:", "queue at the end:"]
+            labels = [f"{noun} before step {d.step}:", f"{noun} after step {d.step}:", f"{noun} at the end:"]
             w = max(map(len, labels))
             out += self.picture(labels[0].ljust(w), r.queue_before)
             out += self.picture(labels[1].ljust(w), r.queue_after or "")
             if r.queue_final and r.queue_final != r.queue_after:
                 out += self.picture(labels[2].ljust(w), r.queue_final)
         elif r.queue_final:
-            out += self.picture("queue at the end:", r.queue_final)
+            out += self.picture(f"{noun} at the end:", r.queue_final)
         if d.slots and out:
             out.append(self.style(f"  [#{d.slots[0]}]: the node the decisive violation names", "2"))
         return out

@@ -25,15 +25,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import UsageError
-from .structures import REUSE_POLICIES, StructureInfo, catalogue, lookup
+from .errors import CompileError, UsageError
+from .structures import REUSE_POLICIES, StructureInfo, catalogue, load_source, lookup
 from .token import Target
 from .violations import KINDS
 
 SCHEDULER_NAMES = ("random", "pct", "urw", "exhaustive", "hypothesis")
 DEFAULT_SCHEDULERS = ("hypothesis", "pct")
 TOP_KEYS = {"scenario", "options", "variants", "threads", "search"}
-SCENARIO_KEYS = {"structure", "description", "initial", "capacity", "reuse", "step_cap"}
+SCENARIO_KEYS = {"structure", "source", "description", "initial", "capacity", "reuse", "step_cap"}
 THREAD_KEYS = {"programs", "generate"}
 GENERATE_KEYS = {"threads", "operations", "enqueue_ratio", "values", "rounds"}
 SEARCH_KEYS = {"schedulers", "executions", "seconds", "seed", "depth"}
@@ -137,6 +137,8 @@ class Scenario:
 
 
 def _fail(path: Path, key: str, problem: str) -> ScenarioError:
+    if not key.isprintable():  # a key with a newline or a control character: still one line
+        key = key.encode("unicode_escape").decode()
     return ScenarioError(f"{path}: {key}: {problem}")
 
 
@@ -249,6 +251,16 @@ def load(path: str | Path) -> Scenario:
     if "structure" not in head:
         raise _fail(path, "scenario.structure", "missing (e.g. structure = \"msqueue\")")
     family = _expect_type(path, "scenario.structure", head["structure"], str, "a structure name")
+    build_key = ""
+    if "source" in head:   # the user's own structure file, built (or found cached) now
+        source = _expect_type(path, "scenario.source", head["source"], str,
+                              'a C file, relative to the scenario (e.g. "my_stack.c")')
+        try:
+            build_key = load_source(path.parent / source)[0].build
+        except CompileError as exc:   # keeps its type: the compiler's file:line follows
+            raise CompileError(f"{path}: scenario.source: {exc}") from None
+        except UsageError as exc:
+            raise _fail(path, "scenario.source", str(exc)) from None
     families = sorted({s.family for s in catalogue().values()})
     if family not in families:
         raise _fail(path, "scenario.structure", f"unknown structure {family!r} (allowed: {', '.join(families)})")
@@ -341,7 +353,7 @@ def load(path: str | Path) -> Scenario:
             raise _fail(path, "threads.generate",
                         f"{info.name} has no insert/remove pair of operations to generate programs from")
 
-    digest = hashlib.sha256(raw).hexdigest()[:12]
+    digest = hashlib.sha256(raw + build_key.encode()).hexdigest()[:12]   # the C file counts too
     return Scenario(path, path.stem, description, family, initial, capacity, reuse, step_cap,
                     programs, generator, tuple(plans), digest)
 

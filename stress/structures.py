@@ -3,12 +3,20 @@
 Everything here is read from the C descriptors (``lfs_structure_t``): names,
 node fields, roots, operations and options. Nothing is repeated by hand, so a
 structure added in C appears in ``lfstress list`` and is accepted by scenarios.
+
+The catalogue is the built-in structures plus those of every user structure
+file loaded so far (``load_source``, which a scenario's ``source = "x.c"``
+calls). Each StructureInfo knows which build it came from (``build``: "" for
+built in, else the user build's key); ``native_module(info)`` is the cffi
+module that runs it. ``lookup`` is the one way to find a structure by name.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from . import _native
@@ -63,6 +71,8 @@ class StructureInfo:
     roots: tuple[Root, ...]
     ops: tuple[OpInfo, ...]
     options: tuple[OptionInfo, ...]
+    source: str | None = None     # the user's C file it was built from (None: built in)
+    build: str = ""               # the user build's key (usercode.py); "" for built in
 
     @property
     def name(self) -> str:
@@ -105,7 +115,7 @@ class StructureInfo:
         }
 
 
-def _read(ffi: Any, desc: Any, index: int) -> StructureInfo:
+def _read(ffi: Any, desc: Any, index: int, source: str | None = None, build: str = "") -> StructureInfo:
     text = lambda p: ffi.string(p).decode() if p != ffi.NULL else ""  # noqa: E731
     return StructureInfo(
         index=index,
@@ -123,18 +133,96 @@ def _read(ffi: Any, desc: Any, index: int) -> StructureInfo:
                   for o in (desc.ops[i] for i in range(desc.n_ops))),
         options=tuple(OptionInfo(text(o.name), o.min, o.max, o.dflt, text(o.help))
                       for o in (desc.options[i] for i in range(desc.n_options))),
+        source=source,
+        build=build,
     )
 
 
 @functools.cache
-def catalogue() -> dict[str, StructureInfo]:
-    """Every built-in structure variant, keyed by "family/variant"."""
+def _builtin() -> dict[str, StructureInfo]:
     mod = _native.stepped()
     found = {}
     for i in range(mod.lib.lfs_structure_count()):
         info = _read(mod.ffi, mod.lib.lfs_structure_get(i), i)
         found[info.name] = info
     return found
+
+
+_user: dict[str, StructureInfo] = {}   # structures of user files loaded so far
+
+
+def catalogue() -> dict[str, StructureInfo]:
+    """Every structure variant, keyed by "family/variant": the built-ins, then
+    those of the user structure files loaded so far."""
+    return {**_builtin(), **_user}
+
+
+def native_module(info: StructureInfo, build: str = "stepped") -> ModuleType:
+    """The cffi module (``ffi``, ``lib``) whose registry holds ``info`` at
+    ``info.index``: the built-in extension, or the user file's."""
+    if not info.build:
+        return _native.stepped() if build == "stepped" else _native.free()
+    from .usercode import loaded
+    return loaded(info.build).module(build)
+
+
+SPEC_NAMES = ("queue", "stack", "none")
+
+
+def load_source(path: str | Path, *, force: bool = False) -> tuple[StructureInfo, ...]:
+    """Build (or find cached) and load a user structure file (stress/usercode.py);
+    its structures join the catalogue. Returns them, in export order."""
+    from .usercode import build as build_source
+    user = build_source(path, force=force)
+    mod, name = user.stepped, Path(path).name
+    count = mod.lib.lfs_structure_count()
+    if count == 0:
+        raise UsageError(f"{name} exports no structures: list them in LFS_EXPORT_STRUCTURES(...)")
+    infos = []
+    for i in range(count):
+        desc = mod.lib.lfs_structure_get(i)
+        try:
+            info = _read(mod.ffi, desc, i, str(user.source), user.key)
+        except KeyError as exc:
+            raise UsageError(f"{name}: structure #{i} has an unknown kind or encoding {exc} "
+                             "(see enum lfs_word_kind / lfs_ref_encoding / lfs_memory_promise)") from None
+        _check_descriptor(name, info, desc)
+        infos.append(info)
+    for info in infos:
+        if info.name in _builtin():
+            raise UsageError(f"{name} defines {info.name}, which is built in: give its family or "
+                             "variant another name")
+        earlier = _user.get(info.name)
+        if earlier is not None and earlier.build != info.build:
+            raise UsageError(f"{name} defines {info.name}, which {earlier.source} already defined "
+                             "in this run: give one of them another name")
+    if len({i.name for i in infos}) != len(infos):
+        raise UsageError(f"{name} exports the same family/variant twice")
+    _user.update((info.name, info) for info in infos)
+    return tuple(infos)
+
+
+def _check_descriptor(name: str, info: StructureInfo, desc: Any) -> None:
+    """What the engine would refuse without saying why, said with names."""
+    where = f"{name}: {info.name or '(no family/variant)'}"
+    if not info.family or not info.variant or "/" in info.family + info.variant:
+        raise UsageError(f"{where}: family and variant must be non-empty names without '/'")
+    if info.spec not in SPEC_NAMES:
+        raise UsageError(f"{where}: spec {info.spec!r} is not one of {', '.join(SPEC_NAMES)}")
+    if not 1 <= desc.node_words <= len(desc.fields):
+        raise UsageError(f"{where}: node_words must be 1 to {len(desc.fields)}, got {desc.node_words}")
+    if desc.shared_size % 8:
+        raise UsageError(f"{where}: shared_size must be a multiple of 8 bytes (lfs_word_t), got {desc.shared_size}")
+    for root in info.roots:
+        if root.offset % 8 or root.offset + 8 * root.count > desc.shared_size or root.count < 1:
+            raise UsageError(f"{where}: root {root.name!r} (offset {root.offset}, {root.count} word(s)) "
+                             f"is not inside the {desc.shared_size}-byte shared state")
+    if not info.ops:
+        raise UsageError(f"{where}: declares no operations")
+    for opt in info.options:
+        if not opt.min <= opt.default <= opt.max:
+            raise UsageError(f"{where}: option {opt.name!r} has its default {opt.default} outside "
+                             f"{opt.min}..{opt.max}")
 
 
 def lookup(family: str, variant: str) -> StructureInfo:

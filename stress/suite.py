@@ -47,7 +47,7 @@ class VariantOutcome:
     @property
     def ok(self) -> bool:
         if self.plan.expect == "clean":
-            return self.failure is None
+            return self.failure is None and not self.stats.interrupted  # not established
         return bool(self.found_kinds & set(self.plan.kinds))
 
     @property
@@ -62,6 +62,10 @@ class VariantOutcome:
 
     def verdict(self) -> str:
         """One sentence a person can act on."""
+        if self.stats.interrupted:
+            found = (f"found {', '.join(sorted(self.found_kinds))}" if self.failure is not None
+                     else "nothing found so far")
+            return f"interrupted (Ctrl-C) after {self.stats.executions} executions: {found}"
         if self.ok:
             if self.plan.expect == "bug":
                 return f"found the known bug ({', '.join(sorted(self.found_kinds))}) as expected"
@@ -86,6 +90,7 @@ class VariantOutcome:
             "stats": {"executions": self.stats.executions, "steps": self.stats.steps_total,
                       "seconds": round(self.stats.seconds, 3)},
             "message": self.verdict(),
+            "interrupted": self.stats.interrupted,
         }
         if self.failure is not None:
             decisive = self.failure.result.violations[0]
@@ -150,9 +155,13 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
                 if result.reported is not None:
                     failure = result.reported
                     break
+                if result.stats.interrupted:
+                    break
         if failure is not None:
             outcome.failure = failure
             outcome.scheduler = scheduler
+            break
+        if total.interrupted:  # Ctrl-C: judge what ran so far (stats.interrupted says so)
             break
     total.seconds = time.perf_counter() - started
     return outcome
@@ -224,7 +233,8 @@ def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions
                      database_key=key)
         target = scenario.target(variant, found[0])
         choices = run_schedule(target.execution(), found[1])
-    except (NoSuchExample, OutOfTime, Flaky):  # Flaky: the budget ran out mid-shrink
+    except (NoSuchExample, OutOfTime, Flaky, KeyboardInterrupt) as exc:  # Flaky: out of budget mid-shrink
+        stats.interrupted = isinstance(exc, KeyboardInterrupt)
         if not last:
             return stats, None
         target, choices = last[0]

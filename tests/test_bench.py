@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from stress.errors import UsageError
 
 pytest.importorskip("matplotlib")
 
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 THREADS = (1, 4)  # 4 is past this machine's 2 cores: the report must say so
 
 
@@ -46,6 +48,8 @@ def test_every_variant_has_a_row_at_every_thread_count(quick_report):
         assert (variant, "producer-consumer", 4) in rows
     for name in data["peers"]["available"]:
         assert (name, "pairs", 1) in rows
+    # the reuse control runs at one thread only: naive is never run free with company
+    assert ("naive", "pairs", 1) in rows and ("naive", "pairs", 4) not in rows
     # every raw sample is kept, with what a reader needs to recompute the medians
     sample = data["samples"][0]
     assert {"target", "workload", "threads", "rep", "seconds", "mops", "enqueues", "dequeues", "empties",
@@ -57,7 +61,8 @@ def test_every_variant_has_a_row_at_every_thread_count(quick_report):
 def test_markdown_sections_and_labels(quick_report):
     md = (quick_report / "report.md").read_text()
     for heading in ("## Machine", "## Method", "## Acceptance figures", "## What the figures say",
-                    "## Throughput", "## Normalised to `leaky`", "## Memory", "## Stalled thread"):
+                    "## Throughput", "## Normalised to `leaky`", "## Memory", "## Stalled thread",
+                    "## Why `tagged` can beat `leaky` on one thread"):
         assert heading in md
     for variant in runner.VARIANTS:
         assert f"| {variant} |" in md
@@ -90,3 +95,32 @@ def test_naive_is_not_benchmarked():
 def test_bad_workload_is_a_usage_error(capsys):
     assert main(["bench", "--quick", "--workloads", "pairs,lifo"]) == 2
     assert "unknown workload 'lifo'" in capsys.readouterr().err
+
+
+def test_search_report_structure(tmp_path):
+    out = tmp_path / "search"
+    files = [SCENARIOS / "msqueue_aba_dequeue.toml", SCENARIOS / "deferred_cleanup_enqueue.toml"]
+    rc = main(["bench", "--search", "--quick", "--out", str(out), "--seeds", "2", "--seconds", "2",
+               "--schedulers", "pct,exhaustive", "--scenarios", ",".join(map(str, files))])
+    assert rc == 0
+    md = (out / "report.md").read_text()
+    for heading in ("## Machine", "## Method", "## What the figures say",
+                    "## Executions to the first violation", "## Seconds to the first violation"):
+        assert heading in md
+    assert "(bug_finding.png)" in md
+    assert (out / "bug_finding.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((out / "report.json").read_text())
+    rows = {(r["scenario"], r["variant"], r["scheduler"], r["path"]): r for r in data["rows"]}
+    pct = rows[("msqueue_aba_dequeue.toml", "naive", "pct", "python+checks")]
+    assert pct["seeds"] == 2 and pct["found"] == 2 and len(pct["runs"]) == 2
+    assert {"executions_median", "seconds_median", "executions_min", "executions_max"} <= set(pct)
+    assert all({"seed", "found", "executions_to_first", "seconds_to_first", "kinds"} <= set(run)
+               for run in pct["runs"])
+    assert rows[("msqueue_aba_dequeue.toml", "naive", "exhaustive", "python+checks")]["seeds"] == 1
+    # every bug variant of the files is there; the native path says when it cannot see the bug
+    assert {(s, v) for s, v, _, _ in rows} == {("msqueue_aba_dequeue.toml", "naive"),
+                                                 ("deferred_cleanup_enqueue.toml", "hazard"),
+                                                 ("deferred_cleanup_enqueue.toml", "epoch"),
+                                                 ("deferred_cleanup_enqueue.toml", "leaky")}
+    assert rows[("deferred_cleanup_enqueue.toml", "leaky", "pct", "native")]["not_applicable"]
+    assert "| n/a |" in md

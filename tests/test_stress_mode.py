@@ -3,6 +3,8 @@ reachability audits; broken reclamation must be caught, naive refused."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from stress.bench import realstress
@@ -31,6 +33,35 @@ def test_free_at_retire_mutant_is_caught():
             break
     assert r["outcome"] in ("violation", "livelock", "crash"), r
     assert r["kinds"]
+
+
+_real_child_command = realstress._child_command
+
+
+def _killed_mid_run(params):
+    """The real child, with a timer that sends it SIGSEGV while its threads run."""
+    code = ("import os, runpy, signal, sys, threading; "
+            "threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGSEGV)).start(); "
+            "sys.argv[0] = 'realstress'; "
+            "runpy.run_module('stress.bench.realstress', run_name='__main__')")
+    return [sys.executable, "-c", code, _real_child_command(params)[-1]]
+
+
+def test_child_killed_by_a_signal_is_a_crash_and_the_parent_carries_on(monkeypatch, capsys):
+    with monkeypatch.context() as m:
+        m.setattr(realstress, "_child_command", _killed_mid_run)
+        r = realstress.run("hazard", threads=2, seconds=20.0)
+        assert r["outcome"] == "crash", r
+        assert r["kinds"] == ["crash"] and r["signal"] == "SIGSEGV"
+        assert "SIGSEGV" in r["message"]
+        assert r["wall_seconds"] < 20.0  # it died mid-run; nobody waited for the deadline
+        assert main(["stress", "--variant", "hazard", "--threads", "2", "--seconds", "20"]) == 1
+    out = capsys.readouterr().out
+    assert "CRASH" in out and "SIGSEGV" in out and "result: crash" in out
+    assert "cannot be replayed" in out and "lfstress explore" in out
+    # the parent is unharmed: the next run goes through and audits clean
+    again = realstress.run("hazard", threads=2, seconds=0.2)
+    assert again["outcome"] == "ok", again
 
 
 def test_cli_reports_each_audit(capsys):

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
+from ..contained import run_in_child
 from ..errors import UsageError
 from ..structures import lookup
 
@@ -75,42 +73,18 @@ def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int =
               "max_ops": max_ops, "workload": workload, "capacity": capacity, "options": opts,
               "prefill": prefill, "seed": seed}
     limit = (seconds if seconds > 0 else 3600.0) + grace
-    started = time.monotonic()
     base = {"structure": f"{FAMILY}/{variant}", "options": opts, "threads": threads,
             "workload": workload, "seconds_requested": seconds, "max_ops": max_ops, "capacity": capacity}
-    try:
-        proc = subprocess.run([sys.executable, "-m", "stress.bench.realstress", json.dumps(params)],
-                              capture_output=True, text=True, timeout=limit)
-    except subprocess.TimeoutExpired as exc:
-        return {**base, "outcome": "livelock", "kinds": ["livelock"],
-                "message": f"no result {limit - seconds:.0f} s after the deadline: a thread never came back "
-                           "from an operation (a cycle in the queue, or a lost wake-up); the child was killed",
-                "stderr": _tail(exc.stderr), "wall_seconds": time.monotonic() - started}
-    if proc.returncode < 0:
-        try:
-            name = signal.Signals(-proc.returncode).name
-        except ValueError:
-            name = f"signal {-proc.returncode}"
-        return {**base, "outcome": "crash", "kinds": ["crash"], "signal": name,
-                "message": f"the child running the threads died of {name}: the code under test "
-                           "corrupted memory for real",
-                "stderr": _tail(proc.stderr), "wall_seconds": time.monotonic() - started}
-    try:
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {**base, "outcome": "crash", "kinds": ["crash"], "signal": None,
-                "message": f"the child exited with status {proc.returncode} without a result",
-                "stderr": _tail(proc.stderr), "wall_seconds": time.monotonic() - started}
-    result["wall_seconds"] = time.monotonic() - started
-    return result
+    return run_in_child(
+        _child_command(params), limit=limit, base=base,
+        hang=f"no result {limit - seconds:.0f} s after the deadline: a thread never came back "
+             "from an operation (a cycle in the queue, or a lost wake-up); the child was killed",
+        died="the child running the threads died of {signal}: the code under test corrupted memory for real")
 
 
-def _tail(text: str | bytes | None, lines: int = 8) -> str:
-    if text is None:
-        return ""
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    return "\n".join(text.strip().splitlines()[-lines:])
+def _child_command(params: dict[str, Any]) -> list[str]:
+    """The child's command line; the last argument is ``params`` as JSON."""
+    return [sys.executable, "-m", "stress.bench.realstress", json.dumps(params)]
 
 
 def value_name(v: int, threads: int) -> str:

@@ -8,6 +8,7 @@ hits every target alike instead of one target's five repetitions.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -15,6 +16,7 @@ from typing import Any, Callable
 
 from ..errors import UsageError
 from ..structures import lookup
+from . import coldcache
 from . import peers as peers_mod
 from .driver import WORKLOADS, OurTarget, PeerTarget, run_point
 
@@ -40,6 +42,11 @@ class Plan:
     capacity: int = 1 << 20          # nodes per pool (leaky: see leaky_capacity)
     stall_capacity: int = 1 << 22
     leaky_capacity_max: int = 1 << 24
+    # At 1 thread, also `naive` (safe there: nothing to race with): leaky's
+    # code freeing at once — the control that tells reuse from reclamation
+    # (coldcache.py). And cachegrind's misses per operation, when installed.
+    reuse_control: bool = True
+    cache_sim: bool = True
     quick: bool = False
 
     def leaky_capacity(self) -> int:
@@ -62,7 +69,8 @@ class Plan:
 
 
 FULL = Plan()
-QUICK = Plan(threads=(1, 2, 4), seconds=0.1, reps=3, stall_seconds=0.5, stall_reps=1, quick=True)
+QUICK = Plan(threads=(1, 2, 4), seconds=0.1, reps=3, stall_seconds=0.5, stall_reps=1, cache_sim=False,
+             quick=True)
 
 
 @dataclass
@@ -78,6 +86,7 @@ class Results:
     finished: float = 0.0
     loadavg_before: tuple[float, ...] = ()
     loadavg_after: tuple[float, ...] = ()
+    cache: dict[str, Any] = field(default_factory=dict)  # coldcache.cache_misses_per_op()
 
 
 class Progress:
@@ -132,8 +141,11 @@ def run(plan: Plan, *, progress: bool | None = None,
         res.peer_flags = loaded.flags
     names = list(plan.variants) + list(res.peers_available)
     stallable = [v for v in plan.variants if v in STALLABLE] + [p for p in res.peers_available if p in STALLABLE]
+    control = plan.reuse_control and 1 in plan.threads and "leaky" in plan.variants
     total = (len(_points(plan)) * plan.reps * plan.seconds * len(names)
-             + plan.stall_reps * plan.stall_seconds * len(stallable))
+             + plan.stall_reps * plan.stall_seconds * len(stallable)
+             + (plan.reps * plan.seconds * sum(wl != "producer-consumer" for wl in plan.workloads)
+                if control else 0))
     bar = Progress(total, progress)
     res.started = time.time()
     res.loadavg_before = _loadavg()
@@ -151,6 +163,8 @@ def run(plan: Plan, *, progress: bool | None = None,
         for n in plan.threads:
             ours = [OurTarget(v, n, plan.leaky_capacity() if v == "leaky" else plan.capacity)
                     for v in plan.variants]
+            if control and n == 1:
+                ours.append(OurTarget(coldcache.CONTROL, 1, plan.capacity))
             for t in ours:
                 res.target_options.setdefault(t.name, t.options)
             try:
@@ -194,6 +208,12 @@ def run(plan: Plan, *, progress: bool | None = None,
             finally:
                 for t in [*stall_ours, *stall_peers]:
                     t.close()
+        if plan.cache_sim and control and coldcache.available():
+            bar.advance(0, "cachegrind: misses per operation")
+            try:
+                res.cache = coldcache.cache_misses_per_op()
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                res.cache = {"error": str(exc)}
     finally:
         for t in peer_targets:
             t.close()

@@ -36,6 +36,7 @@ from .machine import machine_info, machine_markdown
 POLICIES = ("random", "pct", "urw", "exhaustive", "hypothesis")
 SEED_STRIDE = 1_000_003
 FIND_CAP_SECONDS = 60.0
+STEPPED_FLAGS = "stepped build (engine + native/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer"
 
 
 def _python_rate(target, name: str, seconds: float, checks: bool) -> float:
@@ -124,28 +125,48 @@ def measure_rates(seconds: float, repeat: int) -> dict:
     return {"rows": rows}
 
 
+def first_violation_runs(target, name: str, *, native: bool = False, seeds: int = 20,
+                         cap_seconds: float = FIND_CAP_SECONDS, depth: int = 3,
+                         kinds=None) -> list[dict]:
+    """One explore per seed (``exhaustive``: one run, it is deterministic),
+    every check on, no shrinking: a raw record per run. ``kinds``: only a
+    violation of one of these counts (a scenario's known bug)."""
+    runs = []
+    for i in range(1 if name == "exhaustive" else seeds):
+        result = explore(target, name, seed=i * SEED_STRIDE, executions=10_000_000,
+                         seconds=cap_seconds, native=native, shrink=False, depth=depth, kinds=kinds)
+        run = {"seed": i * SEED_STRIDE, "found": result.failure is not None,
+               "executions": result.stats.executions, "seconds": result.stats.seconds}
+        if result.failure is not None:
+            run.update({"executions_to_first": result.stats.first_violation_execution,
+                        "seconds_to_first": result.stats.first_violation_seconds,
+                        "kinds": sorted(result.failure.result.kinds)})
+        runs.append(run)
+    return runs
+
+
+def first_violation_row(name: str, native: bool, runs: list[dict]) -> dict:
+    """Median, min and max over the runs that found a violation."""
+    found = [r for r in runs if r["found"]]
+    row = {"scheduler": name, "path": "native" if native else "python+checks",
+           "seeds": len(runs), "found": len(found), "missed": len(runs) - len(found)}
+    if found:
+        executions = [r["executions_to_first"] for r in found]
+        secs = [r["seconds_to_first"] for r in found]
+        row.update({
+            "executions_median": statistics.median(executions), "executions_min": min(executions),
+            "executions_max": max(executions), "seconds_median": statistics.median(secs),
+            "seconds_min": min(secs), "seconds_max": max(secs),
+        })
+    return row
+
+
 def measure_first_violation(seeds: int, threads: int) -> dict:
     target = story_target("classic-aba", "naive", threads=threads)
     runs = [(name, False) for name in POLICIES] + [("random", True), ("pct", True)]
     out = []
     for name, native in runs:
-        executions, secs, misses = [], [], 0
-        for i in range(1 if name == "exhaustive" else seeds):
-            result = explore(target, name, seed=i * SEED_STRIDE, executions=10_000_000,
-                             seconds=FIND_CAP_SECONDS, native=native, shrink=False)
-            if result.failure is None:
-                misses += 1
-                continue
-            executions.append(result.stats.first_violation_execution)
-            secs.append(result.stats.first_violation_seconds)
-        row = {"scheduler": name, "path": "native" if native else "python+checks",
-               "seeds": 1 if name == "exhaustive" else seeds, "found": len(executions), "missed": misses}
-        if executions:
-            row.update({
-                "executions_median": statistics.median(executions), "executions_min": min(executions),
-                "executions_max": max(executions), "seconds_median": statistics.median(secs),
-                "seconds_min": min(secs), "seconds_max": max(secs),
-            })
+        row = first_violation_row(name, native, first_violation_runs(target, name, native=native, seeds=seeds))
         if name == "pct":
             p = PCTPolicy()
             p.prepare(target.execution())
@@ -158,7 +179,7 @@ def write_report(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     info = machine_info()
     result = {"machine": info,
-              "build_flags": "stepped build (engine + native/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer",
+              "build_flags": STEPPED_FLAGS,
               **result}
     (out / "search-bench.json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ..violations import Violation
 from .garbage import GarbageProfile, check_garbage, garbage_profile, reclamation_bound
 from .linearizability import LinearizabilityResult
-from .reachability import check_reachability, queue_contents
+from .reachability import check_reachability, contents
 from .values import SPECS, check_history
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def check_execution(
     lin: LinearizabilityResult | None = None
     spec = ex.structure.spec
     if values and spec in SPECS:
-        final = queue_contents(snapshot) if spec == "queue" else None
+        final = contents(snapshot)
         history = check_history(ex.history(), spec, ex.initial, final, time_budget=linearizability_budget)
         found += history.violations
         lin = history.linearizability

@@ -160,12 +160,36 @@ def queue_contents(snapshot: Snapshot) -> list[int] | None:
     return [snapshot.slots[s].words[vf] for s in chain.slots[1:]]
 
 
+def stack_contents(snapshot: Snapshot) -> list[int] | None:
+    """Values still on a stack, bottom first (the order of pushes), read
+    from ``top`` down; None when the chain is broken."""
+    vf = _value_field(snapshot)
+    if snapshot.structure.spec != "stack" or vf is None or "top" not in snapshot.roots:
+        return None
+    chain = follow(snapshot, snapshot.roots["top"][0], "top")
+    if chain.ends_in != "null":
+        return None
+    return [snapshot.slots[s].words[vf] for s in reversed(chain.slots)]
+
+
+def contents(snapshot: Snapshot) -> list[int] | None:
+    """What the structure holds, in insertion order as its sequential spec
+    sees it (queue: front first; stack: bottom first), or None when unknown."""
+    if snapshot.structure.spec == "queue":
+        return queue_contents(snapshot)
+    if snapshot.structure.spec == "stack":
+        return stack_contents(snapshot)
+    return None
+
+
 def draw_queue(snapshot: Snapshot, *, mark: int | None = None) -> str:
     """One line: the chain from head, where it is cut, tail, and what leaked.
-    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``.
+    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``. A stack is
+    drawn from ``top`` (``top → #2(3) → #1(2)``).
     ``mark``: a slot to bracket wherever it appears (``[#0(6)]``), e.g. the
     node a report's decisive step touched."""
-    if "head" not in snapshot.roots:
+    start = next((r for r in ("head", "top") if r in snapshot.roots), None)
+    if start is None:
         return ""
     vf = _value_field(snapshot)
 
@@ -173,8 +197,8 @@ def draw_queue(snapshot: Snapshot, *, mark: int | None = None) -> str:
         text = f"#{slot}" if vf is None else f"#{slot}({snapshot.slots[slot].words[vf]})"
         return f"[{text}]" if slot == mark else text
 
-    chain = follow(snapshot, snapshot.roots["head"][0], "head")
-    parts = ["head"] + [label(s) for s in chain.slots]
+    chain = follow(snapshot, snapshot.roots[start][0], start)
+    parts = [start] + [label(s) for s in chain.slots]
     text = " → ".join(parts)
     if chain.ends_in == "cycle":
         text += f" → #{chain.stop} ↺ (cycle)"

@@ -19,10 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report directory (default: reports/bench-<date>/)")
     parser.add_argument("--search", action="store_true",
                         help="the bug-finding report instead: executions and seconds to the first "
-                             "violation per scheduler (needs the stepped explorer)")
+                             "violation per scheduler on the built-in bug scenarios (full: 20 seeds, "
+                             "10 s cap per seed; --quick: 3 seeds, 2 s)")
     group = parser.add_argument_group("overrides (of the full or --quick plan)")
     group.add_argument("--threads", default=None, help="thread counts, e.g. 1,2,4,8")
-    group.add_argument("--seconds", type=float, default=None, help="seconds per measured point")
+    group.add_argument("--seconds", type=float, default=None,
+                       help="seconds per measured point (--search: cap per seed)")
+    group.add_argument("--seeds", type=int, default=None, help="--search: seeds per scheduler")
+    group.add_argument("--schedulers", default=None, help="--search: e.g. pct,random (default: all)")
+    group.add_argument("--scenarios", default=None, help="--search: scenario files or directories (default: scenarios)")
     group.add_argument("--reps", type=int, default=None, help="repetitions per point (median reported)")
     group.add_argument("--stall-seconds", type=float, default=None, help="length of the stalled-thread run")
     group.add_argument("--stall-reps", type=int, default=None, help="repetitions of the stalled-thread run")
@@ -41,10 +46,9 @@ def _csv(text: str | None, convert=str) -> tuple | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}"
     if args.search:
-        raise UsageError("the bug-finding report (--search) is not written yet; "
-                         "meanwhile: lfstress explore --story NAME --variant V --budget 30s")
+        return _run_search(args)
+    out = args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}"
     from ..bench import report, runner
     from ..bench.driver import WORKLOADS
 
@@ -70,4 +74,30 @@ def run(args: argparse.Namespace) -> int:
     missing = results.peers_missing
     if missing and plan.peers:
         print("peers: " + "; ".join(f"{p} {why}" for p, why in missing.items()), file=sys.stderr)
+    return 0
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..bench import bugfind
+    from ..schedulers import SCHEDULERS
+
+    out = args.out or Path("reports") / f"bench-search-{datetime.date.today().isoformat()}"
+    plan = bugfind.QUICK if args.quick else bugfind.FULL
+    schedulers = _csv(args.schedulers)
+    for name in schedulers or ():
+        if name not in SCHEDULERS:
+            raise UsageError(f"unknown scheduler {name!r} (allowed: {', '.join(SCHEDULERS)})")
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UsageError(f"--seconds must be positive, got {args.seconds}")
+    overrides = {"seeds": args.seeds, "cap_seconds": args.seconds, "schedulers": schedulers,
+                 "scenarios": _csv(args.scenarios)}
+    plan = replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+    paths = bugfind.write(bugfind.run(plan), out)
+    for name in ("md", "json", "plot"):
+        if name in paths:
+            print(paths[name])
     return 0

@@ -7,6 +7,7 @@ import argparse
 import json
 import shlex
 
+from ..errors import UsageError
 from ._target import add_scheduler_arguments, add_target_arguments, parse_budget, target_from_args
 
 HELP = "run many executions under a scheduler; on failure: the violation, shrunk, and its replay token"
@@ -40,6 +41,8 @@ def _replay_command(token: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..explore import explore
 
+    if args.max_preemptions is not None and args.max_preemptions < 0:
+        raise UsageError(f"--max-preemptions must be 0 or more, got {args.max_preemptions}")
     target = target_from_args(args)
     executions, seconds = parse_budget(args.budget)
     shrink_attempts, shrink_seconds = parse_budget(args.shrink_budget)
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             "structure": target.structure, "options": dict(target.options), "scenario": target.scenario,
             "scheduler": args.scheduler, "seed": seed, "native": args.native, "jobs": args.jobs,
             "stats": result.stats.to_json(), "notes": result.notes, "failure": None,
+            "interrupted": result.stats.interrupted,
         }
         if failure is not None:
             out["failure"] = {
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 "shrink": result.shrunk.to_json() if result.shrunk is not None else None,
             }
         print(json.dumps(out, indent=2))
-        return 1 if failure is not None else 0
+        return _status(result)
 
     how = args.scheduler + (" (native)" if args.native else "")
     if args.scheduler == "pct":
@@ -80,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  note: {note}")
     if failure is None:
-        print("no violation found within the budget")
-        return 0
+        print("interrupted: no violation found in what ran" if result.stats.interrupted
+              else "no violation found within the budget")
+        return _status(result)
     found = result.failure
     print()
     print(f"FAILED: {found.kind} — {found.result.violations[0].message}")
@@ -115,4 +120,11 @@ def run(args: argparse.Namespace) -> int:
             seed_cmd += ["--depth", str(result.scheduler.depth), "--k", str(result.scheduler.k)]
         print(f"seed:  {found.seed} (as found, before shrinking: {shlex.join(seed_cmd)})")
     print(f"replay: {_replay_command(failure.token)}")
-    return 1
+    return _status(result)
+
+
+def _status(result) -> int:
+    """0 nothing found, 1 a failure, 130 interrupted by Ctrl-C (whatever was found is printed)."""
+    if result.stats.interrupted:
+        return 130
+    return 1 if result.reported is not None else 0

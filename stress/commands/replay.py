@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         if (args.story is None and args.scenario is None) or args.scheduler is None or args.seed is None:
             raise UsageError("replay needs a token, or --story/--scenario, --scheduler and --seed "
                              "(and --variant, default naive)")
+        if not 0 <= args.seed < 2**63:
+            raise UsageError(f"--seed must be between 0 and 2^63-1 (explore's seeds), got {args.seed}")
         target = target_from_args(args)
         done = replay_seed(target, args.scheduler, args.seed, depth=args.depth, k=args.k)
         seed = args.seed

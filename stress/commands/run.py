@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no variant named {', '.join(args.variant)} in these scenarios")
     tty = sys.stdout.isatty() and not args.json
     results = []
+    interrupted = False
     try:
         for n, (sc, plan) in enumerate(items, 1):
             if tty:
@@ -75,8 +76,16 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(outcome.to_json()), flush=True)
             elif tty:
                 print("\r\033[K", end="")
+            if outcome.stats.interrupted:  # Ctrl-C inside the search: it kept what it found
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
-        print("\ninterrupted: results so far below", file=sys.stderr)
+        interrupted = True
+        if tty:
+            print("\r\033[K", end="")
+        print(f"interrupted (Ctrl-C) after {len(results)} of {len(items)} items: results so far "
+              + ("above" if args.json else "below"), file=sys.stderr)
+        if args.json:
+            print(json.dumps({"interrupted": True, "items_done": len(results), "items": len(items)}), flush=True)
     if not args.json:
         _summary(results)
         for o in results:
@@ -88,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
                 ex.run(o.failure.choices)
                 print()
                 print(format_report(ex, replay_command=o.replay_command()))
+    if interrupted:
+        return 130
     return 0 if results and all(o.ok for o in results) and len(results) == len(items) else 1
 
 
@@ -95,9 +106,12 @@ def _summary(results) -> None:
     width = max((len(o.item_id) for o in results), default=10)
     print(f"{'scenario::variant':<{width}}  expect  found  ok    execs   secs  verdict")
     for o in results:
-        print(f"{o.item_id:<{width}}  {o.plan.expect:<6}  {o.outcome:<5}  {'ok' if o.ok else 'FAIL':<4} "
+        ok = "ok" if o.ok else ("int." if o.stats.interrupted else "FAIL")
+        print(f"{o.item_id:<{width}}  {o.plan.expect:<6}  {o.outcome:<5}  {ok:<4} "
               f"{o.stats.executions:>7} {o.stats.seconds:>6.1f}  {o.verdict()}")
         if o.failure is not None:
             print(f"{'':<{width}}  replay: {o.replay_command()}")
-    bad = sum(not o.ok for o in results)
-    print(f"{len(results)} items: {len(results) - bad} as expected, {bad} not")
+    bad = sum(not o.ok and not o.stats.interrupted for o in results)
+    cut = sum(not o.ok and o.stats.interrupted for o in results)
+    print(f"{len(results)} items: {len(results) - bad - cut} as expected, {bad} not"
+          + (f", {cut} interrupted" if cut else ""))
