@@ -85,6 +85,8 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
         ],
         extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", *extra_compile],
         libraries=libraries,
+        # Link-time optimisation needs its flags at the link as well.
+        extra_link_args=[a for a in extra_compile if a.startswith(("-O", "-flto", "-fno-semantic"))],
     )
     return ffi
 
@@ -102,7 +104,13 @@ free = _builder(
     ["native/freerun.c", "native/bench.c"],
     # initial-exec TLS: the pool reaches its thread context on every alloc and
     # free; the default model for a shared object calls __tls_get_addr each time.
-    ["-O3", "-pthread", "-ftls-model=initial-exec"], ["pthread"],
+    # -flto and -fno-semantic-interposition: a structure's calls into the pool
+    # and the reclamation helpers (other files, exported symbols) are inlined
+    # rather than made through the PLT. Without them `hazard` made ~20 such
+    # calls per enqueue/dequeue pair and ran at 0.56x ck_hp_fifo on one thread;
+    # with them, at parity (reports/bench-example, Findings).
+    ["-O3", "-flto=auto", "-fno-semantic-interposition", "-pthread", "-ftls-model=initial-exec"],
+    ["pthread"],
 )
 
 

@@ -23,6 +23,13 @@
 #define CACHE_SIZE 64
 #define CACHE_BATCH 32
 
+/* A slot's place on its retirer's list, and the stamp it was retired with:
+ * one 16-byte record, so that a retire writes one cache line, not three. */
+struct retired_link {
+    int32_t next, prev;
+    lfs_word_t stamp;
+};
+
 struct lfs_fthread {
     struct lfs_run *run;
     int tid;
@@ -43,8 +50,7 @@ struct lfs_run {
     lfs_word_t *nodes;
     uint8_t *state;
     uint32_t *gen;
-    int32_t *rnext, *rprev;
-    lfs_word_t *stamp;
+    struct retired_link *retired; /* per slot: the retired list and its stamp */
     pthread_mutex_t lock; /* guards free_stack/free_count */
     uint32_t *free_stack;
     uint32_t free_count;
@@ -90,9 +96,7 @@ lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity
         r->nodes = NULL;
     r->state = calloc(capacity, 1);
     r->gen = calloc(capacity, sizeof(uint32_t));
-    r->rnext = calloc(capacity, sizeof(int32_t));
-    r->rprev = calloc(capacity, sizeof(int32_t));
-    r->stamp = calloc(capacity, sizeof(lfs_word_t));
+    r->retired = malloc((size_t)capacity * sizeof *r->retired);
     r->free_stack = calloc(capacity, sizeof(uint32_t));
     size_t shared = s->shared_size ? s->shared_size : 8;
     if (posix_memalign((void **)&r->shared, 64, (shared + 63) & ~(size_t)63) != 0)
@@ -101,7 +105,7 @@ lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity
     r->local_stride = ((s->local_size ? s->local_size : 1) + 63) & ~(size_t)63;
     if (posix_memalign((void **)&r->locals, 64, r->local_stride * (size_t)nthreads) != 0)
         r->locals = NULL;
-    if (!r->nodes || !r->state || !r->gen || !r->rnext || !r->rprev || !r->stamp ||
+    if (!r->nodes || !r->state || !r->gen || !r->retired ||
         !r->free_stack || !r->shared || !r->locals) {
         lfs_run_delete(r);
         return NULL;
@@ -111,6 +115,8 @@ lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity
     return r;
 }
 
+/* Writes every byte of the pool's arrays, so that each page is faulted in
+ * here and not in the middle of a timed run. */
 void lfs_run_reset(lfs_run_t *r)
 {
     memset(r->nodes, 0, (size_t)r->capacity * r->node_words * sizeof(lfs_word_t));
@@ -120,7 +126,7 @@ void lfs_run_reset(lfs_run_t *r)
     memset(r->locals, 0, r->local_stride * (size_t)r->nthreads);
     for (uint32_t i = 0; i < r->capacity; i++) {
         r->free_stack[i] = r->capacity - 1 - i;
-        r->rnext[i] = r->rprev[i] = -1;
+        r->retired[i] = (struct retired_link){ .next = -1, .prev = -1, .stamp = 0 };
     }
     r->free_count = r->capacity;
     for (int i = 0; i < r->nthreads; i++) {
@@ -138,8 +144,8 @@ void lfs_run_delete(lfs_run_t *r)
 {
     if (!r)
         return;
-    free(r->nodes); free(r->state); free(r->gen); free(r->rnext); free(r->rprev);
-    free(r->stamp); free(r->free_stack); free(r->shared); free(r->locals);
+    free(r->nodes); free(r->state); free(r->gen); free(r->retired);
+    free(r->free_stack); free(r->shared); free(r->locals);
     free(r);
 }
 
@@ -242,9 +248,17 @@ void *lfs_node_alloc(void)
     struct lfs_fthread *t = cur_ft;
     lfs_run_t *r = cur_run;
     if (t->cached == 0) {
+        /* The batch goes into the cache so that it pops out in the shared
+         * stack's own order. A fresh pool's stack pops slots 0, 1, 2, ...:
+         * a thread that never frees (leaky) then walks memory upwards, a
+         * stream the hardware prefetcher follows, instead of jumping back 32
+         * slots at every batch (measured at 1 thread: leaky 72 -> 90 Mops/s;
+         * schemes that reuse nodes live on their cache and do not notice). */
         pthread_mutex_lock(&r->lock);
-        while (t->cached < CACHE_BATCH && r->free_count)
-            t->cache[t->cached++] = r->free_stack[--r->free_count];
+        uint32_t batch = r->free_count < CACHE_BATCH ? r->free_count : CACHE_BATCH;
+        for (uint32_t i = batch; i > 0; i--)
+            t->cache[i - 1] = r->free_stack[--r->free_count];
+        t->cached = batch;
         pthread_mutex_unlock(&r->lock);
         if (t->cached == 0)
             return NULL;
@@ -257,10 +271,10 @@ void *lfs_node_alloc(void)
 
 static void unlink_retired(lfs_run_t *r, struct lfs_fthread *t, uint32_t s)
 {
-    int32_t p = r->rprev[s], n = r->rnext[s];
-    if (p >= 0) r->rnext[p] = n; else t->retired_head = n;
-    if (n >= 0) r->rprev[n] = p; else t->retired_tail = p;
-    r->rnext[s] = r->rprev[s] = -1;
+    int32_t p = r->retired[s].prev, n = r->retired[s].next;
+    if (p >= 0) r->retired[p].next = n; else t->retired_head = n;
+    if (n >= 0) r->retired[n].prev = p; else t->retired_tail = p;
+    r->retired[s].next = r->retired[s].prev = -1;
     t->retired_count--;
 }
 
@@ -295,10 +309,8 @@ void lfs_node_retire(void *node, lfs_word_t stamp)
     struct lfs_fthread *t = cur_ft;
     uint32_t s = lfs_node_index(node);
     __atomic_store_n(&r->state[s], LFS_SLOT_RETIRED, __ATOMIC_RELAXED);
-    r->stamp[s] = stamp;
-    r->rnext[s] = -1;
-    r->rprev[s] = t->retired_tail;
-    if (t->retired_tail >= 0) r->rnext[t->retired_tail] = (int32_t)s;
+    r->retired[s] = (struct retired_link){ .next = -1, .prev = t->retired_tail, .stamp = stamp };
+    if (t->retired_tail >= 0) r->retired[t->retired_tail].next = (int32_t)s;
     else t->retired_head = (int32_t)s;
     t->retired_tail = (int32_t)s;
     t->retired_count++;
@@ -310,8 +322,8 @@ static uint32_t reclaim_walk(lfs_still_needed_fn still_needed, void *ctx, bool s
     struct lfs_fthread *t = cur_ft;
     uint32_t freed = 0;
     for (int32_t s = t->retired_head; s >= 0;) {
-        int32_t next = r->rnext[s];
-        if (!still_needed(r->nodes + (size_t)s * r->node_words, r->stamp[s], ctx)) {
+        int32_t next = r->retired[s].next;
+        if (!still_needed(r->nodes + (size_t)s * r->node_words, r->retired[s].stamp, ctx)) {
             unlink_retired(r, t, (uint32_t)s);
             release_slot(r, t, (uint32_t)s);
             freed++;

@@ -112,9 +112,11 @@ static __thread struct peer_local *cur_local __attribute__((tls_model("initial-e
 static void *pool_alloc(struct peer *p, struct cache *c)
 {
     if (c->n == 0) {
+        /* In the shared stack's pop order (see native/freerun.c). */
         pthread_mutex_lock(&p->lock);
-        while (c->n < CACHE_BATCH && p->count)
-            c->node[c->n++] = p->stack[--p->count];
+        c->n = p->count < CACHE_BATCH ? p->count : CACHE_BATCH;
+        for (uint32_t i = c->n; i > 0; i--)
+            c->node[i - 1] = p->stack[--p->count];
         pthread_mutex_unlock(&p->lock);
         if (c->n == 0)
             return NULL;
