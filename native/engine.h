@@ -173,12 +173,13 @@ typedef struct lfs_search_params {
     int32_t nthreads;   /* the execution's thread count */
     int32_t pct_depth;  /* d: d-1 priority change points */
     uint32_t pct_k;     /* estimated steps per execution (change points in 1..k) */
+    uint32_t want_kinds;/* bit k: a violation of kind k counts; 0: any violation counts */
 } lfs_search_params_t;
 
 typedef struct lfs_search_stats {
     uint64_t executions;
     uint64_t steps_total, steps_min, steps_max; /* steps = scheduling choices */
-    uint64_t violating;        /* executions where the engine saw a violation */
+    uint64_t violating;        /* executions where the engine saw a wanted violation */
     int64_t first_violation;   /* offset from first_seed of the first one, or -1 */
 } lfs_search_stats_t;
 
@@ -192,7 +193,8 @@ int lfs_search_params_valid(const lfs_search_params_t *p);
 int64_t lfs_search_one(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t seed,
                        uint8_t *choices, uint32_t max_choices);
 /* Executions for seeds first_seed .. first_seed+count-1, in order; stops
- * after the first violating one when stop_at_violation. -1: bad params. */
+ * after the first one with a wanted violation (p->want_kinds) when
+ * stop_at_violation. -1: bad params. */
 int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_seed,
                    uint64_t count, int stop_at_violation, lfs_search_stats_t *out);
 

@@ -23,8 +23,10 @@
  *     or done.
  *
  * A violation here means what the engine saw while stepping (ABA, use after
- * free, wild pointer, pool exhausted, livelock, deadlock). The structural and
- * value checks run in Python, on a re-run of the choices found here.
+ * free, wild pointer, pool exhausted, livelock, deadlock), of the kinds the
+ * caller wants (want_kinds): a search for ABA walks past executions that only
+ * read a freed node. The structural and value checks run in Python, on a
+ * re-run of the choices found here.
  */
 #include <string.h>
 
@@ -134,6 +136,19 @@ int64_t lfs_search_one(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t se
     return n;
 }
 
+/* Whether the execution that just ended saw a violation the search wants. */
+static bool saw_wanted_violation(lfs_exec_t *ex, uint32_t want_kinds)
+{
+    uint32_t n = lfs_exec_violation_count(ex);
+    if (want_kinds == 0)
+        return n > 0;
+    const lfs_violation_t *v = lfs_exec_violations(ex);
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i].kind >= 0 && v[i].kind < 32 && (want_kinds >> v[i].kind & 1u))
+            return true;
+    return false;
+}
+
 int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_seed,
                    uint64_t count, int stop_at_violation, lfs_search_stats_t *out)
 {
@@ -150,7 +165,7 @@ int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_
             out->steps_min = (uint64_t)steps;
         if ((uint64_t)steps > out->steps_max)
             out->steps_max = (uint64_t)steps;
-        if (lfs_exec_violation_count(ex) > 0) {
+        if (saw_wanted_violation(ex, p->want_kinds)) {
             out->violating++;
             if (out->first_violation < 0)
                 out->first_violation = (int64_t)i;

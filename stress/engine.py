@@ -15,7 +15,7 @@ Traces never show raw addresses: a node reference is shown as its pool slot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from .errors import EngineError, UsageError
 from .history import History, Operation
@@ -36,6 +36,15 @@ _VIOLATION_KIND = {
     1: "use-after-free", 2: "double-free", 3: "aba", 4: "wild-pointer",
     5: "pool-exhausted", 6: "livelock", 7: "deadlock", 8: "crash",
 }
+# The violation kinds the engine itself sees while stepping (the others need
+# the checks in stress/checks, which run after an execution).
+ENGINE_KINDS = frozenset(_VIOLATION_KIND.values())
+
+
+def engine_kind_mask(kinds: Collection[str] | None) -> int:
+    """The native search's want_kinds for these kinds: a bit per kind the
+    engine sees; 0 (any engine violation) when none of them is one."""
+    return sum(1 << code for code, name in _VIOLATION_KIND.items() if kinds and name in kinds)
 
 Program = Sequence[tuple[str, "int | None"]]
 

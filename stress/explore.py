@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Collection, Sequence
 
 from .checks import CheckResult, check_execution
+from .engine import engine_kind_mask
 from .errors import UsageError
 from .schedulers import (
     NATIVE_SCHEDULERS,
@@ -243,9 +244,10 @@ class _Chunk:
     failing_choices: list[int] | None = None
 
 
-def _native_params(ex, spec: SchedulerSpec):
+def _native_params(ex, spec: SchedulerSpec, kinds: frozenset[str] | None = None):
     lib, ffi = ex._lib, ex._ffi
     p = ffi.new("lfs_search_params_t *")
+    p.want_kinds = engine_kind_mask(kinds)
     p.policy = 0 if spec.name == "random" else 1
     p.nthreads = ex.nthreads
     p.pct_depth = spec.depth
@@ -295,7 +297,7 @@ def _fill_chunk(chunk: _Chunk, target: Target, spec: SchedulerSpec, first: int, 
     stats = chunk.stats
     if native:
         lib, ffi = ex._lib, ex._ffi
-        params = _native_params(ex, spec)
+        params = _native_params(ex, spec, kinds)
         out = ffi.new("lfs_search_stats_t *")
         done = 0
         step = 4096

@@ -138,6 +138,22 @@ def test_native_search_counts_the_same_first_failure_as_python():
     assert native.stats.first_violation_execution == py.stats.first_violation_execution
 
 
+def test_native_search_walks_past_violations_of_kinds_not_wanted():
+    # The essay's story on tagged: most failing executions only read a freed
+    # node (use-after-free, benign under type-stable memory); the ABA that
+    # severs the queue comes later. Asked for aba, the native path must not
+    # stop at the first use-after-free, and must agree with the Python path.
+    target = story_target("essay", "tagged", options={"cleanup": 1})
+    anything = explore(target, "pct", seed=0, executions=2_000, native=True, shrink=False)
+    assert "aba" not in anything.failure.result.kinds
+    for seed in range(0, 5_000_000, 1_000_003):
+        py = explore(target, "pct", seed=seed, executions=2_000, shrink=False, kinds={"aba"})
+        native = explore(target, "pct", seed=seed, executions=2_000, native=True, shrink=False, kinds={"aba"})
+        assert "aba" in native.failure.result.kinds
+        assert native.failure.seed == py.failure.seed
+        assert native.stats.first_violation_execution == py.stats.first_violation_execution
+
+
 def test_native_tagged_clean_over_many_executions():
     result = explore(story_target("classic-aba", "tagged"), "random", executions=50_000, native=True,
                      stop_at_first=False, shrink=False)

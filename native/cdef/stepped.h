@@ -69,6 +69,7 @@ typedef struct {
     int32_t nthreads;
     int32_t pct_depth;
     uint32_t pct_k;
+    uint32_t want_kinds;
 } lfs_search_params_t;
 
 typedef struct {

@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine import ENGINE_KINDS
 from ..schedulers import NATIVE_SCHEDULERS
 from ..scenario import discover, load
 from .machine import machine_info, machine_markdown
 from .search import POLICIES, SEED_STRIDE, STEPPED_FLAGS, first_violation_row, first_violation_runs
 
 PLOT = "bug_finding.png"
-# What the native fast path sees per execution (native/engine.h, LFS_V_*);
-# the other kinds need the full checks, which it runs only on the schedule
-# it stops at. A bug none of whose kinds it sees is not its to find.
-NATIVE_VISIBLE = frozenset({"use-after-free", "double-free", "aba", "wild-pointer", "pool-exhausted",
-                            "livelock", "deadlock", "crash"})
+# What the native fast path sees per execution; the other kinds need the full
+# checks, which it runs only on the schedule it stops at. A bug none of whose
+# kinds it sees is not its to find.
+NATIVE_VISIBLE = ENGINE_KINDS
 
 
 @dataclass(frozen=True)
@@ -229,8 +229,8 @@ def _observations(result: dict[str, Any]) -> list[str]:
     obs.append("The native fast path (random, pct: whole executions in C) checks each execution with the "
                "engine's own checks only and pays the full checks on the schedule it stops at, so its seconds "
                "are the raw-volume figure, and it is blind to bugs seen only by the full checks (`n/a`: "
-               "lost values, severed queues, leaks), or gives up when the first engine violation it meets "
-               "is not of a known kind; the `python+checks` rows "
+               "lost values, severed queues, leaks); it walks past executions whose engine violations are "
+               "of other kinds; the `python+checks` rows "
                "are what `lfstress run` and `lfstress explore` do by default. `exhaustive` tries schedules "
                "with the fewest preemptions first: one run, the same every time, and the minimum number of "
                "preemptions the bug needs decides how soon it gets there.")
