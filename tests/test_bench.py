@@ -53,9 +53,16 @@ def test_every_variant_has_a_row_at_every_thread_count(quick_report):
     # every raw sample is kept, with what a reader needs to recompute the medians
     sample = data["samples"][0]
     assert {"target", "workload", "threads", "rep", "seconds", "mops", "enqueues", "dequeues", "empties",
-            "unreclaimed_avg", "unreclaimed_peak", "pool_peak", "exhausted"} <= set(sample)
+            "unreclaimed_avg", "unreclaimed_peak", "pool_peak", "exhausted", "others_cores"} <= set(sample)
     assert data["stall"] and all("series" in s for s in data["stall"])
     assert {"cpu", "cores", "compiler", "our_flags"} <= set(data["machine"])
+
+
+def test_other_work_is_the_machines_busy_time_minus_ours():
+    # (machine busy CPU-seconds, our CPU-seconds) before and after 2 s of wall time
+    assert runner.others_cores((100.0, 40.0), (103.0, 41.0), 2.0) == 1.0
+    assert runner.others_cores((100.0, 40.0), (101.0, 41.5), 2.0) == 0.0   # tick rounding: never negative
+    assert runner.others_cores(None, (1.0, 1.0), 2.0) is None
 
 
 def test_markdown_sections_and_labels(quick_report):
@@ -68,6 +75,7 @@ def test_markdown_sections_and_labels(quick_report):
         assert f"| {variant} |" in md
     for png in ("throughput.png", "throughput_normalised.png", "unreclaimed.png", "stall.png"):
         assert f"({png})" in md
+    assert "**Other work.**" in md
     if (os.cpu_count() or 1) < 4:
         assert "4 thr ⚠" in md and "oversubscribed" in md
     data = json.loads((quick_report / "report.json").read_text())

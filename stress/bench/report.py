@@ -505,16 +505,7 @@ def _observations(res: Results, summary: dict[str, Any], acc: dict[str, Any]) ->
                        + ", ".join(drops) + ". Every operation on the shared head or tail moves a cache line "
                        "between the cores; on two cores the threads also compete with the sampler and with "
                        "whatever else the machine runs, which is why the spreads are wide.")
-            busy = max([*res.loadavg_before[:1], *res.loadavg_after[:1]], default=0.0)
-            if busy >= CORES:
-                obs.append(f"**This run shared the machine.** The 1-minute load average was "
-                           f"{res.loadavg_before[0]:g} before and {res.loadavg_after[0]:g} after, on {CORES} "
-                           "cores: other work held them, so at 2 threads and more our threads often ran in "
-                           "turn, one time slice each, rather than side by side. In turn they pay little for "
-                           "cache-line transfers, so a multi-thread median can come close to the 1-thread one; "
-                           "the low ends of the min–max spreads are the runs where they overlapped. Read the "
-                           "multi-thread columns as an upper bound, and re-run on an idle machine for "
-                           "contention figures.")
+            obs.append(_other_work(res, multi))
     if any(n > CORES for n in res.plan.threads):
         ep = [_row(summary, "epoch", "pairs", n) for n in res.plan.threads if n > CORES]
         hz = [_row(summary, "hazard", "pairs", n) for n in res.plan.threads if n > CORES]
@@ -554,6 +545,30 @@ def _observations(res: Results, summary: dict[str, Any], acc: dict[str, Any]) ->
 REUSE_SECTION = "## Reuse control: a fresh node against a reused one, one thread"
 # control ÷ leaky beyond this either way: fresh memory costs (or pays) measurably.
 REUSE_NOTICEABLE = 0.15
+
+
+# Other work holding this many cores, in the median multi-thread point, makes it a shared run.
+SHARED_CORES = 0.5
+
+
+def _other_work(res: Results, multi: list[int]) -> str:
+    """What other processes took while the multi-thread points ran, and how to read them then."""
+    seen = sorted(s["others_cores"] for s in res.samples
+                  if s["threads"] in multi and s.get("others_cores") is not None)
+    if not seen:
+        return ("**Other work.** Not measured (no /proc/stat): read the multi-thread columns knowing the "
+                "machine may have been shared.")
+    median, top = statistics.median(seen), seen[-1]
+    head = (f"**Other work.** While the multi-thread points ran, other processes held {median:.2f} of the "
+            f"{CORES} cores (median over the points; {top:.2f} at most). ")
+    if median >= SHARED_CORES:
+        return head + ("So at 2 threads and more our threads often ran in turn, one time slice each, rather "
+                       "than side by side. In turn they pay little for cache-line transfers, so a multi-thread "
+                       "median can come close to the 1-thread one; the low ends of the min–max spreads are the "
+                       "runs where they overlapped. Read the multi-thread columns as an upper bound, and re-run "
+                       "on an idle machine for contention figures.")
+    return head + ("The cores were ours: the drop from 1 to 2 threads is the cost of moving the head's and "
+                   "tail's cache lines between cores on every operation, not of sharing the machine.")
 
 
 def _reuse_section(res: Results, summary: dict[str, Any]) -> list[str]:
@@ -717,8 +732,9 @@ def _markdown(res: Results, summary, acc, mach, plot_error) -> str:
                  f"liburcu-dev {mach['liburcu-dev'] or '?'} (memb flavour, `_LGPL_SOURCE` inline fast paths)")
     L.append(f"- Python {mach['python']}, lfstress {mach['lfstress']} (native sources {mach['native_source_hash']})")
     L.append(f"- Load average before / after: {', '.join(map(str, res.loadavg_before))} / "
-             f"{', '.join(map(str, res.loadavg_after))} — the machine is shared; medians and min–max spreads "
-             "are there for that reason")
+             f"{', '.join(map(str, res.loadavg_after))} (after: our own threads count in it) — the machine is "
+             "shared; medians and min–max spreads are there for that reason, and *other work* below says "
+             "how much of it others took while we measured")
     L.append("")
     L.append("## Method")
     L.append("")
@@ -734,6 +750,9 @@ def _markdown(res: Results, summary, acc, mach, plot_error) -> str:
              "flag at the end.")
     L.append("- Mops/s = (enqueues + dequeues that returned a value) / (last thread's stop − first thread's "
              "start). Empty dequeues are not counted.")
+    L.append("- Other work (`others_cores` in report.json): for each point, the CPU time the machine spent "
+             "busy (/proc/stat, steal included) minus this process's own, over the point's wall time — the "
+             "cores other processes (or other VMs) held while it ran.")
     L.append("- Nodes come from a fixed pool with per-thread caches (ours: native/freerun.c; the peers get a "
              "pool built the same way in native/peers/peers.c), so allocation costs alike on both sides. "
              f"Pools: {p.capacity:,} nodes; `leaky` {p.leaky_capacity():,} (it never frees: † marks a point "

@@ -121,6 +121,30 @@ def _points(plan: Plan) -> list[tuple[int, str]]:
             if not (wl == "producer-consumer" and n < 2)]
 
 
+def _cpu_seconds() -> tuple[float, float] | None:
+    """CPU-seconds the whole machine has spent busy (steal included: another
+    VM's work), and CPU-seconds of this process, its threads and children.
+    None where /proc/stat is not there."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    except (OSError, ValueError):
+        return None
+    ours = os.times()
+    return ((user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"),
+            ours.user + ours.system + ours.children_user + ours.children_system)
+
+
+def others_cores(before: tuple[float, float] | None, after: tuple[float, float] | None,
+                 wall: float) -> float | None:
+    """How many cores other work held on average between two _cpu_seconds()
+    readings: the machine's busy time minus ours, over the wall time."""
+    if before is None or after is None or wall <= 0:
+        return None
+    return round(max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / wall, 2)
+
+
 def _loadavg() -> tuple[float, ...]:
     try:
         return tuple(round(x, 2) for x in os.getloadavg())
@@ -173,9 +197,12 @@ def run(plan: Plan, *, progress: bool | None = None,
                         if wl == "producer-consumer" and n < 2:
                             continue
                         for t in [*ours, *peer_targets]:
+                            cpu_before, wall_before = _cpu_seconds(), time.monotonic()
                             s = run_point(t, threads=n, workload=wl, seconds=plan.seconds,
                                           prefill=plan.prefill, sample_interval=plan.sample_interval,
                                           seed=rep + 1, end_when_exhausted=t.name == "leaky")
+                            s["others_cores"] = others_cores(cpu_before, _cpu_seconds(),
+                                                             time.monotonic() - wall_before)
                             s.pop("_result")
                             s["rep"] = rep
                             res.samples.append(s)
