@@ -503,8 +503,8 @@ def _observations(res: Results, summary: dict[str, Any], acc: dict[str, Any]) ->
         if drops:
             obs.append(f"**Contention.** From 1 to {n} threads (pairs), throughput changes by: "
                        + ", ".join(drops) + ". Every operation on the shared head or tail moves a cache line "
-                       "between the cores; on two cores the threads also compete with the sampler and with "
-                       "whatever else the machine runs, which is why the spreads are wide.")
+                       "between the cores, and on two cores the threads also share them with the sampling "
+                       "main thread.")
             obs.append(_other_work(res, multi))
     if any(n > CORES for n in res.plan.threads):
         ep = [_row(summary, "epoch", "pairs", n) for n in res.plan.threads if n > CORES]
