@@ -185,7 +185,7 @@ def write(result: dict[str, Any], out: Path) -> dict[str, Path]:
     try:
         paths["plot"] = plot(result, out)
     except ImportError:
-        plot_error = "matplotlib is not installed: pip install 'lfstress[bench]' for the plot"
+        plot_error = "matplotlib cannot be imported (an lfstress dependency): pip install matplotlib"
     (out / "report.json").write_text(json.dumps(result, indent=1) + "\n")
     paths["json"] = out / "report.json"
     (out / "report.md").write_text(_markdown(result, plot_error))

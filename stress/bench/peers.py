@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from ..usercode import NATIVE  # the checkout's native/, or the copy an installed wheel ships
+
 ALL_PEERS = ("ck_fifo_mpmc", "ck_hp_fifo", "urcu_lfq")
 PEER_LIBRARY = {"ck_fifo_mpmc": "ck", "ck_hp_fifo": "ck", "urcu_lfq": "urcu"}
 INSTALL_HINT = "not installed — apt-get install libck-dev liburcu-dev"
 
-_NATIVE = Path(__file__).resolve().parent.parent.parent / "native"
 _PROBES = {
     "ck": ("#include <ck_fifo.h>\n#include <ck_hp_fifo.h>\n", ["ck"]),
     "urcu": ("#include <urcu/urcu-memb.h>\n#include <urcu/rculfqueue.h>\n", ["urcu-memb", "urcu-common"]),
@@ -62,15 +63,15 @@ def _header_present(source: str) -> bool:
 
 
 def _sources() -> list[Path]:
-    return [_NATIVE / "peers" / "peers.c", _NATIVE / "peers" / "peers.h", _NATIVE / "bench.h",
-            _NATIVE / "lfstress.h"]
+    return [NATIVE / "peers" / "peers.c", NATIVE / "peers" / "peers.h", NATIVE / "bench.h",
+            NATIVE / "lfstress.h"]
 
 
 @functools.cache
 def load() -> Peers:
     """Build (once per source version) and load the peers module."""
     if not all(p.is_file() for p in _sources()):
-        reason = "unavailable — the peers' C sources (native/peers/) ship with the source checkout only"
+        reason = f"unavailable — the peers' C sources are missing from {NATIVE / 'peers'}"
         return Peers(None, (), {p: reason for p in ALL_PEERS})
     found = {lib: _header_present(src) for lib, (src, _) in _PROBES.items()}
     missing = {p: INSTALL_HINT for p in ALL_PEERS if not found[PEER_LIBRARY[p]]}
@@ -104,15 +105,15 @@ def _import_or_build(build_dir: Path, defines, libraries) -> ModuleType:
 
         build_dir.mkdir(parents=True, exist_ok=True)
         ffi = FFI()
-        ffi.cdef((_NATIVE / "peers" / "peers.h").read_text())
+        ffi.cdef((NATIVE / "peers" / "peers.h").read_text())
         ffi.set_source(
             "_lfs_peers",
             '#include "bench.h"\n'
             "const char *lfs_peer_name(int i);\n"
             "lfs_bench_target_t *lfs_peer_new(const char *name, uint32_t capacity, uint32_t hp_threshold);\n"
             "void lfs_peer_delete(lfs_bench_target_t *t);\n",
-            sources=[str(_NATIVE / "peers" / "peers.c")],
-            include_dirs=[str(_NATIVE)],
+            sources=[str(NATIVE / "peers" / "peers.c")],
+            include_dirs=[str(NATIVE)],
             define_macros=[("LFS_BUILD_FREE", "1"), *defines],
             extra_compile_args=_FLAGS,
             libraries=libraries,

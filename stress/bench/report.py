@@ -684,7 +684,7 @@ def write(res: Results, out: Path) -> dict[str, Path]:
         paths["stall"] = plot_stall(res, summary, out)
         plot_error = None
     except ImportError:
-        plot_error = "matplotlib is not installed: pip install 'lfstress[bench]' for the plots"
+        plot_error = "matplotlib cannot be imported (an lfstress dependency): pip install matplotlib"
 
     data = {
         "lfstress": __version__,
