@@ -18,8 +18,10 @@ linearizability against the initial and final contents, garbage). With
 (native/search.c) and only what the engine sees while stepping (aba,
 use-after-free, double-free, wild pointers, pool exhaustion, livelock,
 deadlock) stops the search; the failing schedule is then re-run and fully
-checked here. Native search is for raw volume; it cannot see a severed queue
-that no harmful access caused.
+checked here. With ``kinds``, C stops only at the wanted kinds it sees (or, if
+it sees none of them, at any of its violations), and when the full checks
+find no wanted kind there the search goes on from the next seed. Native search
+is for raw volume; it cannot see a severed queue that no harmful access caused.
 
 ``exhaustive`` and ``hypothesis`` run in one process (the exhaustive frontier
 is not split yet); they ignore ``jobs``.
@@ -277,6 +279,12 @@ def counts(result: CheckResult, kinds: frozenset[str] | None) -> bool:
     return kinds is None or bool(result.kinds & kinds)
 
 
+def _counts_with_full_checks(ex, choices: Sequence[int], kinds: frozenset[str]) -> bool:
+    """Re-run a native path's schedule in the engine and check it in full."""
+    run_choices(ex, choices)
+    return counts(check_execution(ex), kinds)
+
+
 def _run_chunk(target: Target, spec: SchedulerSpec, first: int, count: int, stop: bool,
                deadline: float | None, native: bool, origin: float,
                kinds: frozenset[str] | None = None) -> _Chunk:
@@ -308,16 +316,22 @@ def _fill_chunk(chunk: _Chunk, target: Target, spec: SchedulerSpec, first: int, 
                          out.steps_max, out.violating)
             stats.merge(part)
             if out.first_violation >= 0 and chunk.failing_seed is None:
-                chunk.failing_seed = first + done + out.first_violation
-                stats.first_violation_execution = stats.executions - out.executions + out.first_violation + 1
-                stats.first_violation_seconds = time.perf_counter() - origin
-                if stop:
-                    break
-            done += n
+                candidate = first + done + out.first_violation
+                choices = native_choices(ex, spec, candidate)
+                # The engine saw a violation; with wanted kinds, the full checks decide
+                # whether it is one (an engine violation of another kind may come with
+                # a wanted one only they see). If not, search on from the next seed.
+                if kinds is None or _counts_with_full_checks(ex, choices, kinds):
+                    chunk.failing_seed, chunk.failing_choices = candidate, choices
+                    stats.first_violation_execution = stats.executions - out.executions + out.first_violation + 1
+                    stats.first_violation_seconds = time.perf_counter() - origin
+                    if stop:
+                        break
+                elif stop:
+                    stats.violating -= 1
+            done += out.executions
             if deadline is not None and time.perf_counter() > deadline:
                 break
-        if chunk.failing_seed is not None:
-            chunk.failing_choices = native_choices(ex, spec, chunk.failing_seed)
         return
     policy = spec.make()
     for seed in range(first, first + count):

@@ -154,6 +154,19 @@ def test_native_search_walks_past_violations_of_kinds_not_wanted():
         assert native.stats.first_violation_execution == py.stats.first_violation_execution
 
 
+def test_native_search_checks_candidates_in_full_for_kinds_it_cannot_see():
+    # "severed" is seen by the full checks only: the native path stops at every
+    # engine violation, has the full checks judge it, and searches on when they
+    # say no (the first engine violation here is a use-after-free read alone).
+    target = story_target("essay", "naive", options={"cleanup": 1})
+    anything = explore(target, "pct", seed=0, executions=5_000, native=True, shrink=False)
+    assert "severed" not in anything.failure.result.kinds
+    severed = explore(target, "pct", seed=0, executions=5_000, native=True, shrink=False, kinds={"severed"})
+    assert "severed" in severed.failure.result.kinds
+    assert severed.failure.seed > anything.failure.seed
+    assert severed.stats.violating == 1 and severed.stats.executions == severed.failure.seed + 1
+
+
 def test_native_tagged_clean_over_many_executions():
     result = explore(story_target("classic-aba", "tagged"), "random", executions=50_000, native=True,
                      stop_at_first=False, shrink=False)

@@ -229,8 +229,8 @@ def _observations(result: dict[str, Any]) -> list[str]:
     obs.append("The native fast path (random, pct: whole executions in C) checks each execution with the "
                "engine's own checks only and pays the full checks on the schedule it stops at, so its seconds "
                "are the raw-volume figure, and it is blind to bugs seen only by the full checks (`n/a`: "
-               "lost values, severed queues, leaks); it walks past executions whose engine violations are "
-               "of other kinds; the `python+checks` rows "
+               "lost values, severed queues, leaks); it stops at the wanted kinds it sees and walks past "
+               "engine violations of other kinds; the `python+checks` rows "
                "are what `lfstress run` and `lfstress explore` do by default. `exhaustive` tries schedules "
                "with the fewest preemptions first: one run, the same every time, and the minimum number of "
                "preemptions the bug needs decides how soon it gets there.")
