@@ -4,6 +4,7 @@ with, and the benchmark peers' sources from inside the package (setup.py)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -27,3 +28,24 @@ def test_wheel_ships_scenarios_native_sources_and_peers(tmp_path):
     assert {"stress/_lfs_stepped.abi3.so", "stress/_lfs_free.abi3.so"} <= names
     # no build outputs copied from a developer's tree
     assert not [n for n in names if n.startswith("stress/_buildtree/") and n.endswith((".so", ".o", ".pyc"))]
+
+    # Unpacked where no checkout is beside it, the package finds all of it inside itself.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = (
+        "import stress, stress.scenario as sc, stress.usercode as uc\n"
+        "from stress.bench import peers\n"
+        "print(stress.__file__)\n"
+        "print(sc.BUILTIN_SCENARIOS)\n"
+        "print(uc.NATIVE)\n"
+        "print(all(p.is_file() for p in peers._sources()))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    package, scenarios, native, peers_found = proc.stdout.split("\n")[:4]
+    assert Path(package).parent == site / "stress"
+    assert Path(scenarios) == site / "stress" / "scenarios"
+    assert Path(native) == site / "stress" / "_buildtree" / "native"
+    assert peers_found == "True"
