@@ -142,6 +142,22 @@ class Stats:
         self.steps_min = steps if self.steps_min is None else min(self.steps_min, steps)
         self.steps_max = max(self.steps_max, steps)
 
+    def mark_first_violation(self, origin: float, execution: int | None = None) -> None:
+        """The first failing execution (1-based; default: the last one added), and the
+        seconds from ``origin`` (a time.perf_counter() reading) to it."""
+        self.first_violation_execution = self.executions if execution is None else execution
+        self.first_violation_seconds = time.perf_counter() - origin
+
+    def add_until_first_violation(self, steps: int, failed: bool, origin: float) -> None:
+        """Count an execution unless a failing one was counted already: Hypothesis runs
+        more after it, to shrink, and those are not the search's."""
+        if self.first_violation_execution is not None:
+            return
+        self.add(steps)
+        if failed:
+            self.violating += 1
+            self.mark_first_violation(origin)
+
     def merge(self, other: "Stats") -> None:
         self.executions += other.executions
         self.steps_total += other.steps_total
@@ -323,8 +339,8 @@ def _fill_chunk(chunk: _Chunk, target: Target, spec: SchedulerSpec, first: int, 
                 # a wanted one only they see). If not, search on from the next seed.
                 if kinds is None or _counts_with_full_checks(ex, choices, kinds):
                     chunk.failing_seed, chunk.failing_choices = candidate, choices
-                    stats.first_violation_execution = stats.executions - out.executions + out.first_violation + 1
-                    stats.first_violation_seconds = time.perf_counter() - origin
+                    stats.mark_first_violation(
+                        origin, stats.executions - out.executions + out.first_violation + 1)
                     if stop:
                         break
                 elif stop:
@@ -344,8 +360,7 @@ def _fill_chunk(chunk: _Chunk, target: Target, spec: SchedulerSpec, first: int, 
             if chunk.failing_seed is None:
                 chunk.failing_seed = seed
                 chunk.failing_choices = choices
-                stats.first_violation_execution = stats.executions
-                stats.first_violation_seconds = time.perf_counter() - origin
+                stats.mark_first_violation(origin)
             if stop:
                 break
 
@@ -495,8 +510,6 @@ def _explore_seeds(target, spec, seed, executions, deadline, jobs, native, stop,
     if first is not None:
         stats.first_violation_seconds = first.stats.first_violation_seconds
         failure = run_failure(target, first.failing_choices, seed=first.failing_seed)
-        if not counts(failure.result, kinds):
-            failure = None  # native stops on what the engine sees; the full checks decide
     return stats, failure
 
 
@@ -579,8 +592,7 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
             if counts(check_execution(ex), kinds):
                 stats.violating += 1
                 if failure is None:
-                    stats.first_violation_execution = stats.executions
-                    stats.first_violation_seconds = time.perf_counter() - origin
+                    stats.mark_first_violation(origin)
                     failure = run_failure(target, choices)
                 if stop:
                     break
@@ -625,12 +637,7 @@ def _explore_hypothesis(target, seed, executions, deadline, origin, database_key
         failed = counts(check_execution(ex), kinds)
         if failed:
             last_failing[:] = [list(schedule)]
-        if stats.first_violation_execution is None:
-            stats.add(len(choices))
-            if failed:
-                stats.violating += 1
-                stats.first_violation_execution = stats.executions
-                stats.first_violation_seconds = time.perf_counter() - origin
+        stats.add_until_first_violation(len(choices), failed, origin)
         return failed
 
     found = None

@@ -212,12 +212,7 @@ def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions
         ex = target.execution()
         choices = run_schedule(ex, schedule)
         bad = counts(check_execution(ex), frozenset(kinds) if kinds else None)
-        if stats.first_violation_execution is None:
-            stats.add(len(choices))
-            if bad:
-                stats.violating += 1
-                stats.first_violation_execution = stats.executions
-                stats.first_violation_seconds = time.perf_counter() - started
+        stats.add_until_first_violation(len(choices), bad, started)
         if bad:
             last[:] = [(target, choices)]
         return bad

@@ -194,6 +194,14 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path, **layout) -> Path:
+    """Lay out, write as PNG (every plot of every report at the same resolution), release."""
+    fig.tight_layout(**layout)
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return path
+
+
 def _targets(res: Results) -> list[str]:
     return list(res.plan.variants) + list(res.peers_available)
 
@@ -242,11 +250,7 @@ def plot_throughput(res: Results, summary: dict[str, Any], out: Path, *, normali
     axes[0][-1].legend(fontsize=7, loc="upper right")
     fig.suptitle("MS queue throughput by reclamation scheme" + (" — normalised to leaky" if normalised else "")
                  + f" ({res.plan.reps} reps × {res.plan.seconds:g} s)", fontsize=10)
-    fig.tight_layout()
-    path = out / ("throughput_normalised.png" if normalised else "throughput.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / ("throughput_normalised.png" if normalised else "throughput.png"))
 
 
 def plot_unreclaimed(res: Results, summary: dict[str, Any], out: Path) -> Path:
@@ -280,11 +284,7 @@ def plot_unreclaimed(res: Results, summary: dict[str, Any], out: Path) -> Path:
     ax.grid(alpha=0.3, which="both")
     if drawn:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / "unreclaimed.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "unreclaimed.png")
 
 
 def plot_stall(res: Results, summary: dict[str, Any], out: Path) -> Path:
@@ -321,11 +321,7 @@ def plot_stall(res: Results, summary: dict[str, Any], out: Path) -> Path:
         ax.legend(fontsize=8, loc="center right")
     else:
         ax.text(0.5, 0.5, "no stall run", transform=ax.transAxes, ha="center")
-    fig.tight_layout()
-    path = out / "stall.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "stall.png")
 
 
 # ---------------------------------------------------------------- markdown
@@ -900,11 +896,8 @@ BEFORE_INLINING = {"hazard/ck_hp_fifo": 0.56, "tagged/ck_fifo_mpmc": 0.61}
 
 
 def _driver_finding(summary: dict[str, Any]) -> list[str]:
-    now = {}
-    for key in BEFORE_INLINING:
-        ours, peer = (_row(summary, t, "pairs", 1) for t in key.split("/"))
-        if ours and peer and peer["mops_median"] > 0:
-            now[key] = ours["mops_median"] / peer["mops_median"]
+    now = {key: ratio for key in BEFORE_INLINING
+           if (ratio := _ratio(summary, *key.split("/"), "pairs", 1)) is not None}
     if not now:
         return []
     figures = ", ".join(f"`{k.replace('/', '` ÷ `')}` {BEFORE_INLINING[k]:.2f}× → {v:.2f}×"
