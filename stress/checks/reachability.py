@@ -148,28 +148,30 @@ def check_reachability(snapshot: Snapshot, *, quiescent: bool) -> list[Violation
     return found
 
 
-def queue_contents(snapshot: Snapshot) -> list[int] | None:
-    """Values still in an MS-style queue (sentinel first), or None when the
-    chain is broken and the contents cannot be told."""
+def _values_from(snapshot: Snapshot, spec: str, root: str) -> list[int] | None:
+    """The value of every node on the chain from ``root``, in chain order, for a
+    structure of this spec; None when the chain is broken or there is none."""
     vf = _value_field(snapshot)
-    if snapshot.structure.spec != "queue" or vf is None or "head" not in snapshot.roots:
+    if snapshot.structure.spec != spec or vf is None or root not in snapshot.roots:
         return None
-    chain = follow(snapshot, snapshot.roots["head"][0], "head")
+    chain = follow(snapshot, snapshot.roots[root][0], root)
     if chain.ends_in != "null":
         return None
-    return [snapshot.slots[s].words[vf] for s in chain.slots[1:]]
+    return [snapshot.slots[s].words[vf] for s in chain.slots]
+
+
+def queue_contents(snapshot: Snapshot) -> list[int] | None:
+    """Values still in an MS-style queue, front first (the sentinel's left
+    out), or None when the chain is broken and the contents cannot be told."""
+    values = _values_from(snapshot, "queue", "head")
+    return None if values is None else values[1:]
 
 
 def stack_contents(snapshot: Snapshot) -> list[int] | None:
     """Values still on a stack, bottom first (the order of pushes), read
     from ``top`` down; None when the chain is broken."""
-    vf = _value_field(snapshot)
-    if snapshot.structure.spec != "stack" or vf is None or "top" not in snapshot.roots:
-        return None
-    chain = follow(snapshot, snapshot.roots["top"][0], "top")
-    if chain.ends_in != "null":
-        return None
-    return [snapshot.slots[s].words[vf] for s in reversed(chain.slots)]
+    values = _values_from(snapshot, "stack", "top")
+    return None if values is None else values[::-1]
 
 
 def contents(snapshot: Snapshot) -> list[int] | None:
