@@ -28,13 +28,21 @@ from cffi import FFI
 NATIVE = Path(__file__).resolve().parent
 ROOT = NATIVE.parent
 
-# Sources common to both builds: the registry and every structure.
-STRUCTURE_SOURCES = sorted(
-    str(p.relative_to(ROOT))
-    for p in NATIVE.glob("*.c")
-    if p.name.startswith(("msqueue_", "treiber_", "reclaim_", "builtin", "test_structures"))
-)
-COMMON_SOURCES = ["native/common.c", *STRUCTURE_SOURCES]
+
+
+def _sources(*folders: str) -> list[str]:
+    """Every C file under the given folders of native/, as paths from the root."""
+    return sorted(str(p.relative_to(ROOT)) for folder in folders for p in (NATIVE / folder).rglob("*.c"))
+
+
+# Sources common to both builds: options and registry, the reclamation
+# helpers, and every structure (a user's build keeps all but the structures).
+RECLAIM_SOURCES = _sources("reclaim")
+STRUCTURE_SOURCES = _sources("structures", "testonly")
+COMMON_SOURCES = [*_sources("common"), *RECLAIM_SOURCES, *STRUCTURE_SOURCES]
+# Headers: the public ones by name (#include "lfstress.h"), the internal ones
+# by their folder (#include "engine/fiber.h").
+INCLUDE_DIRS = [NATIVE / "include", NATIVE]
 
 
 def _load_sourcehash():
@@ -59,8 +67,8 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
              source_hash: str | None = None) -> FFI:
     ffi = FFI()
     ffi.cdef((NATIVE / "cdef" / "common.h").read_text() + (NATIVE / "cdef" / cdef).read_text())
-    header = "engine.h" if define == "LFS_BUILD_STEPPED" else "freerun.h"
-    include_dirs = [str(NATIVE.relative_to(ROOT))]
+    header = "engine/engine.h" if define == "LFS_BUILD_STEPPED" else "freerun/freerun.h"
+    include_dirs = [str(d.relative_to(ROOT)) for d in INCLUDE_DIRS]
     if user_file is None:
         _ENGINES[define] = (cdef, sources, extra_compile, libraries)
         all_sources = [*COMMON_SOURCES, *sources]
@@ -69,9 +77,9 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
         # The user's file replaces the built-in structures (and builtin.c's
         # registry: the file has its own LFS_EXPORT_STRUCTURES line); the
         # reclamation helpers stay. Absolute paths: cffi compiles in a tmpdir.
-        helpers = [s for s in STRUCTURE_SOURCES if Path(s).name.startswith("reclaim_")]
-        all_sources = [user_file, *(str(ROOT / s) for s in ["native/common.c", *helpers, *sources])]
-        include_dirs = [str(NATIVE), str(Path(user_file).parent)]
+        kept = [*_sources("common"), *RECLAIM_SOURCES, *sources]
+        all_sources = [user_file, *(str(ROOT / s) for s in kept)]
+        include_dirs = [*(str(d) for d in INCLUDE_DIRS), str(Path(user_file).parent)]
         extra_compile = [*extra_compile, "-Werror=implicit-function-declaration"]
     ffi.set_source(
         module,
@@ -93,7 +101,7 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
 
 stepped = _builder(
     "stress._lfs_stepped", "stepped.h", "LFS_BUILD_STEPPED",
-    ["native/stepper.c", "native/fiber.c", "native/search.c", "native/crashguard.c"],
+    _sources("engine"),
     # -O2, frame pointers kept: fibers are stepped one shared access at a time,
     # the switch dominates, and debuggers can walk a fiber's stack.
     ["-O2", "-fno-omit-frame-pointer"], [],
@@ -101,7 +109,7 @@ stepped = _builder(
 
 free = _builder(
     "stress._lfs_free", "free.h", "LFS_BUILD_FREE",
-    ["native/freerun.c", "native/bench.c"],
+    _sources("freerun"),
     # initial-exec TLS: the pool reaches its thread context on every alloc and
     # free; the default model for a shared object calls __tls_get_addr each time.
     # -flto and -fno-semantic-interposition: a structure's calls into the pool

@@ -28,7 +28,7 @@ def _check(module: ModuleType, name: str) -> ModuleType:
             f"the native extension {name} was built for lfstress {built_version}, "
             f"but this is lfstress {__version__}: {REINSTALL}"
         )
-    if (_SOURCE_NATIVE / "lfstress.h").is_file():
+    if (_SOURCE_NATIVE / "include" / "lfstress.h").is_file():
         built_hash = ffi.string(lib.lfs_build_source_hash()).decode()
         current = native_source_hash(_SOURCE_NATIVE)
         if built_hash != current:

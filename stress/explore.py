@@ -15,7 +15,7 @@ Checks. Each execution gets every check (``stress.checks.check_execution``:
 engine, reachability with quiescence when it finished, values and
 linearizability against the initial and final contents, garbage). With
 ``native=True`` the ``random`` and ``pct`` executions run whole in C
-(native/search.c) and only what the engine sees while stepping (aba,
+(native/engine/search.c) and only what the engine sees while stepping (aba,
 use-after-free, double-free, wild pointers, pool exhaustion, livelock,
 deadlock) stops the search; the failing schedule is then re-run and fully
 checked here. With ``kinds``, C stops only at the wanted kinds it sees (or, if

@@ -1,7 +1,7 @@
 """Building a structure file of the user's own into both builds, cached.
 
 A scenario's ``source = "my_stack.c"`` (or ``lfstress build my_stack.c``)
-names one C file written against native/lfstress.h that ends with
+names one C file written against native/include/lfstress.h that ends with
 ``LFS_EXPORT_STRUCTURES(&a, &b, ...)``. It is compiled exactly as the built-in
 structures are (native/build_cffi.py, ``user_builder``) into two extension
 modules of its own, in place of the built-in structures:
@@ -9,7 +9,7 @@ modules of its own, in place of the built-in structures:
   stepped   the file + the engine (stepper, fibers, search)   -DLFS_BUILD_STEPPED
   free      the file + the free-running pool and drivers     -DLFS_BUILD_FREE
 
-both with the reclamation helpers (reclaim_hazard.c, reclaim_epoch.c). The
+both with the reclamation helpers (reclaim/hazard.c, reclaim/epoch.c). The
 two compile in parallel, each in a child process so the compiler's output is
 captured rather than sprayed on the terminal.
 
@@ -49,7 +49,7 @@ def _native_sources() -> Path:
     """native/ of a source checkout, or the copy a wheel ships (setup.py)."""
     package = Path(__file__).resolve().parent
     checkout = package.parent / "native"
-    return checkout if (checkout / "lfstress.h").is_file() else package / "_buildtree" / "native"
+    return checkout if (checkout / "include" / "lfstress.h").is_file() else package / "_buildtree" / "native"
 
 
 NATIVE = _native_sources()
@@ -103,7 +103,7 @@ def _local_headers(source: Path) -> list[Path]:
         text = todo.pop().read_text(errors="replace")
         for name in _INCLUDE.findall(text):
             candidate = (source.parent / name).resolve()
-            if candidate.is_file() and candidate not in found and candidate.parent != NATIVE:
+            if candidate.is_file() and candidate not in found and not candidate.is_relative_to(NATIVE):
                 found.append(candidate)
                 todo.append(candidate)
     return sorted(found)
@@ -130,7 +130,7 @@ def build(path: str | Path, *, force: bool = False) -> UserBuild:
         raise UsageError(f"{path}: no such C file")
     if source.suffix != ".c":
         raise UsageError(f"{path}: a structure file is C source ending in .c")
-    if not (NATIVE / "lfstress.h").is_file() or not (NATIVE / "build_cffi.py").is_file():
+    if not (NATIVE / "include" / "lfstress.h").is_file() or not (NATIVE / "build_cffi.py").is_file():
         raise BuildError(f"building {path} needs lfstress's native sources ({NATIVE}), "
                          "which come with a source checkout: pip install -e <checkout>")
     source = source.resolve()

@@ -22,7 +22,8 @@ def test_wheel_ships_scenarios_native_sources_and_peers(tmp_path):
     scenarios = {p.name for p in (ROOT / "scenarios").glob("*.toml")}
     assert scenarios and {f"stress/scenarios/{name}" for name in scenarios} <= names
     assert "stress/scenarios/examples/ring_buffer.c" in names
-    for source in ("lfstress.h", "freerun.c", "stepper.c", "reclaim_hazard.c", "build_cffi.py", "bench.h",
+    for source in ("include/lfstress.h", "freerun/freerun.c", "engine/stepper.c", "reclaim/hazard.c",
+                   "build_cffi.py", "freerun/bench.h",
                    "peers/peers.c", "peers/peers.h"):
         assert f"stress/_buildtree/native/{source}" in names, source
     assert {"stress/_lfs_stepped.abi3.so", "stress/_lfs_free.abi3.so"} <= names

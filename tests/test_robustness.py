@@ -1,6 +1,6 @@
 """The harness survives the code it tests (issue 8).
 
-- test-only structures that break on purpose (native/test_structures.c):
+- test-only structures that break on purpose (native/testonly/structures.c):
   a wild pointer, a livelock, abort(), pool exhaustion — each gives its own
   kind of result stepped and free-running, and the run goes on;
 - a broken queue run for many executions exits 1 with a report, not a signal;

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "freerun/bench.h"
 
 #ifdef LFS_PEERS_CK
 #include <ck_fifo.h>
@@ -112,7 +112,7 @@ static __thread struct peer_local *cur_local __attribute__((tls_model("initial-e
 static void *pool_alloc(struct peer *p, struct cache *c)
 {
     if (c->n == 0) {
-        /* In the shared stack's pop order (see native/freerun.c). */
+        /* In the shared stack's pop order (see native/freerun/freerun.c). */
         pthread_mutex_lock(&p->lock);
         c->n = p->count < CACHE_BATCH ? p->count : CACHE_BATCH;
         for (uint32_t i = c->n; i > 0; i--)

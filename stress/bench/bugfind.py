@@ -261,7 +261,7 @@ def _markdown(result: dict[str, Any], plot_error: str | None) -> str:
              "that reaches the cap is a miss. Seconds include building the execution (and PCT's "
              "estimate of k).")
     if p["native"]:
-        L.append("- `(native)`: random and pct on the native fast path (native/search.c: identical choices, "
+        L.append("- `(native)`: random and pct on the native fast path (native/engine/search.c: identical choices, "
                  "engine checks per execution, every check on the failing one).")
     if result["skipped"]:
         L.append("- Left out: " + "; ".join(f"`{s['item']}` — {s['why']}" for s in result["skipped"])

@@ -11,7 +11,7 @@ Two measurements separate that from the algorithm:
 - the *reuse control*: ``naive`` at one thread, where nothing can race (no
   interleaving, so no ABA). Its code is ``leaky``'s line for line, except
   that a dequeued node is freed instead of retired (diff
-  native/msqueue_naive.c native/msqueue_leaky.c). The runner measures it
+  native/structures/msqueue/naive.c native/structures/msqueue/leaky.c). The runner measures it
   beside the 1-thread points, same repetitions, interleaved;
 - *cache misses per operation*, simulated by valgrind's cachegrind when it
   is installed (this machine's VM exposes no hardware counters to ``perf``):

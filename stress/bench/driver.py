@@ -1,4 +1,4 @@
-"""The thin layer over the C driver (native/bench.c): targets and one run.
+"""The thin layer over the C driver (native/freerun/bench.c): targets and one run.
 
 A *target* is a queue the driver can run: one of our structures over a
 free-running pool (``OurTarget``), or a peer from Concurrency Kit / liburcu

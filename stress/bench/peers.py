@@ -63,8 +63,8 @@ def _header_present(source: str) -> bool:
 
 
 def _sources() -> list[Path]:
-    return [NATIVE / "peers" / "peers.c", NATIVE / "peers" / "peers.h", NATIVE / "bench.h",
-            NATIVE / "lfstress.h"]
+    return [NATIVE / "peers" / "peers.c", NATIVE / "peers" / "peers.h", NATIVE / "freerun" / "bench.h",
+            NATIVE / "include" / "lfstress.h"]
 
 
 @functools.cache
@@ -108,12 +108,12 @@ def _import_or_build(build_dir: Path, defines, libraries) -> ModuleType:
         ffi.cdef((NATIVE / "peers" / "peers.h").read_text())
         ffi.set_source(
             "_lfs_peers",
-            '#include "bench.h"\n'
+            '#include "freerun/bench.h"\n'
             "const char *lfs_peer_name(int i);\n"
             "lfs_bench_target_t *lfs_peer_new(const char *name, uint32_t capacity, uint32_t hp_threshold);\n"
             "void lfs_peer_delete(lfs_bench_target_t *t);\n",
             sources=[str(NATIVE / "peers" / "peers.c")],
-            include_dirs=[str(NATIVE)],
+            include_dirs=[str(NATIVE / "include"), str(NATIVE)],
             define_macros=[("LFS_BUILD_FREE", "1"), *defines],
             extra_compile_args=_FLAGS,
             libraries=libraries,

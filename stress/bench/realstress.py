@@ -7,7 +7,7 @@ the queue) a ``livelock`` result, instead of taking the harness down.
 
 In the child: N pthreads run the workload for a duration or an operation
 count, enqueueing unique values ``(thread << 40) | sequence`` and logging
-every value they dequeue (native/bench.c). Then, with every thread joined:
+every value they dequeue (native/freerun/bench.c). Then, with every thread joined:
 
 - conservation: each value enqueued came out exactly once or is still in
   the queue; nothing came out that was never put in; and FIFO order per

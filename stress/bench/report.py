@@ -595,7 +595,7 @@ def _reuse_section(res: Results, summary: dict[str, Any]) -> list[str]:
     L = [REUSE_SECTION, ""]
     L.append(f"`{CONTROL}` here is the reuse control, run at one thread only, where nothing can race (no "
              "interleaving, so no ABA): it is `leaky`'s code line for line, except that a dequeued node is "
-             "freed at once instead of retired (`diff native/msqueue_naive.c native/msqueue_leaky.c`), so the "
+             "freed at once instead of retired (`diff native/structures/msqueue/naive.c native/structures/msqueue/leaky.c`), so the "
              "next enqueue gets it back from the per-thread cache, still in L1 — the reuse `tagged`, `hazard` "
              "and `epoch` have, without their protection. Same repetitions as the other 1-thread points, "
              "interleaved with them.")
@@ -636,7 +636,7 @@ def _reuse_section(res: Results, summary: dict[str, Any]) -> list[str]:
                  "at once can beat it on one thread without reclamation being free. ")
     elif reuse < 1 - REUSE_NOTICEABLE:
         text += ("Reusing a node costs more than taking a fresh one here — unexpected; check the pool's free "
-                 "path (native/freerun.c). ")
+                 "path (native/freerun/freerun.c). ")
     else:
         text += ("Reuse makes no difference worth the name: `leaky`'s fresh nodes come from the pool in "
                  "address order, a stream the hardware prefetcher keeps ahead of, so `leaky` measures the "
@@ -767,7 +767,7 @@ def _markdown(res: Results, summary, acc, mach, plot_error) -> str:
     L.append("- Other work (`others_cores` in report.json): for each point, the CPU time the machine spent "
              "busy (/proc/stat, steal included) minus this process's own, over the point's wall time — the "
              "cores other processes (or other VMs) held while it ran.")
-    L.append("- Nodes come from a fixed pool with per-thread caches (ours: native/freerun.c; the peers get a "
+    L.append("- Nodes come from a fixed pool with per-thread caches (ours: native/freerun/freerun.c; the peers get a "
              "pool built the same way in native/peers/peers.c), so allocation costs alike on both sides. "
              f"Pools: {p.capacity:,} nodes; `leaky` {p.leaky_capacity():,} (it never frees: † marks a point "
              "where the pool ran out and the run ended early — its rate is over the time it ran). In "
@@ -931,7 +931,7 @@ def _epoch_finding(res: Results, summary: dict[str, Any]) -> list[str]:
         L.append(f"- `epoch` slows to {e_stall['mops_median']:.2f} Mops/s while a thread is stalled "
                  f"(against {e_run['mops_median']:.1f} running free): reclaiming costs more as garbage grows. "
                  "Each attempt should stop at the first node retired too recently (`lfs_reclaim_oldest`, "
-                 "native/reclaim_epoch.c); check that it still does.")
+                 "native/reclaim/epoch.c); check that it still does.")
     else:
         L.append("- Fixed: `epoch` used to walk the thread's whole retired list every `epoch_threshold` "
                  "retires, even when the global epoch had not moved, so while the epoch was pinned — a "

@@ -10,7 +10,7 @@ Two measurements:
 1. Executions per second per policy, three ways: the Python policy alone
    (``run_policy``: one cffi call per step, no checks), the Python policy with
    every check after each execution (what ``lfstress explore`` does), and the
-   native fast path (``native/search.c``: whole executions in C, the engine's
+   native fast path (``native/engine/search.c``: whole executions in C, the engine's
    own checks only). Fixed time per sample, samples interleaved, medians.
 2. Executions and seconds to the first violation per policy over N seeds
    (explore's seeds S, S+1, ... from N well-separated starting seeds), every
@@ -36,7 +36,7 @@ from .machine import machine_info, machine_markdown
 POLICIES = ("random", "pct", "urw", "exhaustive", "hypothesis")
 SEED_STRIDE = 1_000_003
 FIND_CAP_SECONDS = 60.0
-STEPPED_FLAGS = "stepped build (engine + native/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer"
+STEPPED_FLAGS = "stepped build (engine + native/engine/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer"
 
 
 def _python_rate(target, name: str, seconds: float, checks: bool) -> float:
@@ -240,7 +240,7 @@ execution — on `msqueue/naive` (has the bug) and `msqueue/tagged` (cannot have
   reachability, values, linearizability) — what `lfstress explore` does. For `hypothesis` this
   row is the real thing: Hypothesis drawing the schedules (its own overhead included); the
   `python` row of `hypothesis` is the modulo rule alone, over random lists;
-- `native`: `native/search.c` runs whole executions in C with the same PRNG and choice rule
+- `native`: `native/engine/search.c` runs whole executions in C with the same PRNG and choice rule
   (identical choices: tests/test_schedulers.py checks 1,000 seeds); only the engine's own
   checks (aba, use-after-free, ...).
 

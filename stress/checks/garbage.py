@@ -7,7 +7,7 @@ freed. What it promises about their number differs:
   nodes per thread (H = hazards in use: only those can be named) and runs
   whenever the thread's list reaches R (the scan threshold), so a thread never
   holds more than max(R, H + 1) -- with Michael's R = H + Omega(H), that is R,
-  and N * R over N threads. (reclaim_hazard.c states the same bound.) Holding
+  and N * R over N threads. (reclaim/hazard.c states the same bound.) Holding
   more is ``unbounded-garbage``.
 - Epochs promise nothing while a thread is stalled in a critical section:
   the profile shows the growth, and it is never a violation.

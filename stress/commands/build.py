@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "compile your own structure file (C, against native/lfstress.h) and list its structures"
+HELP = "compile your own structure file (C, against native/include/lfstress.h) and list its structures"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """Scheduling policies: which enabled thread runs at each step.
 
 Layout: ``base`` holds the protocol (``start`` / ``choose`` / ``finish``),
-the shared PRNG (splitmix64, mirrored in native/search.c) and the run loop;
+the shared PRNG (splitmix64, mirrored in native/engine/search.c) and the run loop;
 then one module per policy — ``random``, ``pct``, ``urw``, ``exhaustive``,
 ``replay``, and ``hypothesis_strategy`` (imported lazily: it needs
 Hypothesis). ``make_policy`` builds one by name.

@@ -10,7 +10,7 @@ style), and ``run_policy`` is the only loop that drives them.
 
 The PRNG is splitmix64 (Steele, Lea & Flood 2014), seeded with the
 execution's seed, and ``below(n)`` is Lemire's multiply-shift ``(x*n) >> 64``.
-native/search.c implements the same two functions, so the native fast path of
+native/engine/search.c implements the same two functions, so the native fast path of
 ``random`` and ``pct`` makes identical choices for the same seed.
 
 An execution's seed identifies it: ``lfstress explore --seed S`` runs seeds

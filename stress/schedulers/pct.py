@@ -10,7 +10,7 @@ initial priority. A bug of *depth* d (it needs d ordering constraints to show)
 is then found by each execution with probability at least 1/(n·k^(d-1)).
 
 k is estimated from the solo run of the threads (``solo_profile``) unless
-given; the exact draw order is documented in native/search.c, which makes the
+given; the exact draw order is documented in native/engine/search.c, which makes the
 same choices for the same seed.
 """
 

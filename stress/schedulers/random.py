@@ -1,7 +1,7 @@
 """``random``: at each step, a thread drawn uniformly among the enabled ones.
 
 The draw happens only when two or more threads are enabled; the r-th enabled
-thread (lowest id first) runs. native/search.c makes the same choices.
+thread (lowest id first) runs. native/engine/search.c makes the same choices.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "common/common.h"
 #include "crashguard.h"
 #include "engine.h"
 #include "fiber.h"

@@ -1,5 +1,5 @@
 /*
- * test_structures.c — structures that exist only to test the harness itself
+ * structures.c — structures that exist only to test the harness itself
  * (family "testonly"). Not for users: `lfstress list` shows them as such.
  *
  * testonly/nondet — a counter whose increment reads a process-global
@@ -20,7 +20,7 @@
  *   abort     calls abort() after one shared load     crash (SIGABRT) crash (SIGABRT)
  *   exhaust   allocates nodes and never frees them    pool-exhausted  pool-exhausted
  *
- * In the stepped build the engine contains the abort (native/crashguard.c):
+ * In the stepped build the engine contains the abort (native/engine/crashguard.c):
  * the signal, raised on a virtual thread's fiber, ends that execution with a
  * "crash" violation that replays like any other.
  */

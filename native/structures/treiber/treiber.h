@@ -1,7 +1,7 @@
 /*
- * treiber_common.h — what the Treiber stack variants share: the node layout,
+ * treiber.h — what the Treiber stack variants share: the node layout,
  * the per-thread configuration and the descriptor pieces. Like the queue
- * (msqueue_common.h), the algorithms are NOT shared: each variant's push and
+ * (structures/msqueue/msqueue.h), the algorithms are NOT shared: each variant's push and
  * pop is its own function in its own file (treiber_<variant>.c).
  *
  * This family is the worked example of docs/structures.md: it uses nothing
@@ -60,7 +60,7 @@
  *       its ABA is benign (2); we protect it too (one fence per push) so the
  *       variant never CASes against a reincarnated node at all.
  *
- * Memory orders (every variant; reclaim_hazard.c has the hazards' own):
+ * Memory orders (every variant; reclaim/hazard.c has the hazards' own):
  *   load top              ACQUIRE  the node read through it was initialised
  *                                  by its pusher before the push CAS.
  *   load t->next/value    RELAXED  written before t was published, ordered

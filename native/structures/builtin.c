@@ -12,7 +12,7 @@ LFS_EXPORT_STRUCTURES(
     &lfs_treiber_naive,
     &lfs_treiber_tagged,
     &lfs_treiber_hazard,
-    /* harness self-tests only (test_structures.c) */
+    /* harness self-tests only (testonly/structures.c) */
     &lfs_testonly_nondet,
     &lfs_testonly_wild,
     &lfs_testonly_spin,

@@ -5,7 +5,7 @@
 #include "lfstress.h"
 
 /* Michael–Scott queue variants (family "msqueue"), one per reclamation
- * scheme; see msqueue_common.h for which is safe against what. */
+ * scheme; see structures/msqueue/msqueue.h for which is safe against what. */
 extern const lfs_structure_t lfs_msqueue_naive;
 extern const lfs_structure_t lfs_msqueue_leaky;
 extern const lfs_structure_t lfs_msqueue_tagged;
@@ -13,12 +13,12 @@ extern const lfs_structure_t lfs_msqueue_hazard;
 extern const lfs_structure_t lfs_msqueue_epoch;
 extern const lfs_structure_t lfs_msqueue_locked;
 
-/* Treiber stack variants (family "treiber"); see treiber_common.h. */
+/* Treiber stack variants (family "treiber"); see structures/treiber/treiber.h. */
 extern const lfs_structure_t lfs_treiber_naive;
 extern const lfs_structure_t lfs_treiber_tagged;
 extern const lfs_structure_t lfs_treiber_hazard;
 
-/* Harness self-tests only (family "testonly", test_structures.c). */
+/* Harness self-tests only (family "testonly", testonly/structures.c). */
 extern const lfs_structure_t lfs_testonly_nondet;
 extern const lfs_structure_t lfs_testonly_wild;
 extern const lfs_structure_t lfs_testonly_spin;

@@ -1,29 +1,29 @@
 /*
  * treiber_hazard.c — Treiber's stack (IBM RJ 5118, 1986) with hazard
  * pointers (Michael 2004, IEEE TPDS, where the stack is a worked example).
- * The hazard helpers are reclaim_hazard.c's, as any structure may use them.
+ * The hazard helpers are reclaim/hazard.c's, as any structure may use them.
  *
  * What protects it: one hazard per thread (hazard 0). pop protects top
  * (lfs_hp_protect: load, publish, fence, re-load until the two agree), so
  * the node it reads next/value from and CASes against cannot be freed — let
  * alone reused — before the hazard is cleared. A popped node is retired and
  * freed only by a scan that finds it in no hazard. push protects top as well:
- * Michael 2004 does not (a push ABA is benign, treiber_common.h note 2), but
+ * Michael 2004 does not (a push ABA is benign, structures/treiber/treiber.h note 2), but
  * then push would CAS against reincarnated nodes, which lfstress reports.
  * No thread ever touches a freed node (LFS_NO_STALE_ACCESS).
  *
  * Memory orders:
- *   protect top         see reclaim_hazard.c: loads ACQUIRE (the node is
+ *   protect top         see reclaim/hazard.c: loads ACQUIRE (the node is
  *                       read next), publish RELAXED + fence SEQ_CST.
  *   load t->next/value  RELAXED  ordered after the ACQUIRE load of top.
  *   CAS top (push)      RELEASE  publishes the new node's init stores.
  *   CAS top (pop)       RELEASE  for the next popper; the scan's SEQ_CST
  *                                fence orders the unlink before it reads
  *                                the hazards.
- *   clear hazard        RELEASE  (reclaim_hazard.c).
+ *   clear hazard        RELEASE  (reclaim/hazard.c).
  */
 #include "reclaim_hazard.h"
-#include "treiber_common.h"
+#include "treiber.h"
 
 enum { HP_TOP = 0 };
 

@@ -1,7 +1,7 @@
 /*
  * treiber_naive.c — Treiber's lock-free stack (IBM RJ 5118, 1986) with plain
  * pointers and NO protection: the textbook ABA, kept as a known-bad
- * baseline (treiber_common.h tells the story and has the table).
+ * baseline (structures/treiber/treiber.h tells the story and has the table).
  *
  * What protects it: nothing. A popped node goes straight back to the pool
  * with lfs_node_free, and the pool reuses addresses LIFO.
@@ -11,7 +11,7 @@
  * installing a B read from A's previous life. A pusher's CAS can succeed
  * against a reincarnated top too (benign, reported all the same).
  *
- * Memory orders: as in treiber_common.h —
+ * Memory orders: as in structures/treiber/treiber.h —
  *   load top           ACQUIRE  the node was initialised before its push CAS.
  *   load t->next/value RELAXED  ordered after the ACQUIRE load of top; may
  *                               be stale (benign unless the CAS then
@@ -19,7 +19,7 @@
  *   CAS top (push)     RELEASE  publishes the new node's init stores.
  *   CAS top (pop)      RELEASE  passes on what we acquired of next.
  */
-#include "treiber_common.h"
+#include "treiber.h"
 
 typedef struct naive_shared {
     TREIBER_TOP;

@@ -1,5 +1,5 @@
 /*
- * msqueue_common.h — what the Michael–Scott queue variants share: the node
+ * msqueue.h — what the Michael–Scott queue variants share: the node
  * layout, the per-thread configuration, and the descriptor pieces every
  * variant declares the same way (fields, ops, the "cleanup" option).
  *
@@ -58,7 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "builtin.h"
+#include "structures/builtin.h"
 #include "lfstress.h"
 
 /* A queue node: two words, in this order ("next", "value"). */

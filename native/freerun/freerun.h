@@ -5,7 +5,7 @@
 #ifndef LFS_FREERUN_H
 #define LFS_FREERUN_H
 
-#include "common.h"
+#include "common/common.h"
 
 
 typedef struct lfs_run lfs_run_t;

@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "bench.h"
-#include "common.h"
+#include "common/common.h"
 #include "freerun.h"
 #include "reclaim_epoch.h"
 #include "reclaim_hazard.h"

@@ -15,7 +15,7 @@
  * a next never returning to null).
  *
  * Memory orders (the loops are msq_ptr_link / msq_ptr_unlink in
- * msqueue_common.h):
+ * structures/msqueue/msqueue.h):
  *   load head/tail/next   ACQUIRE  the node read through it was initialised
  *                                  by its enqueuer before being linked.
  *   re-check head/tail    RELAXED  compared, never dereferenced; ordered
@@ -26,7 +26,7 @@
  *   load next->value      RELAXED  ordered by the ACQUIRE load of next.
  *   cleanup store         RELAXED  only clears a dead node's link.
  */
-#include "msqueue_common.h"
+#include "msqueue.h"
 
 typedef struct leaky_shared {
     MSQ_HEAD_TAIL;

@@ -32,7 +32,7 @@
  *                                  be stale, then the head CAS fails.
  *   cleanup store         RELAXED  the bug under study; no order fixes it.
  */
-#include "msqueue_common.h"
+#include "msqueue.h"
 #include "tagged_ref.h"
 
 

@@ -1,5 +1,5 @@
 /*
- * reclaim_hazard.c — hazard pointers, Michael 2004 (IEEE TPDS).
+ * reclaim/hazard.c — hazard pointers, Michael 2004 (IEEE TPDS).
  *
  * Why it is safe: a reader publishes hazard h = p, fences, and re-reads the
  * source; if the source still holds p, then p was reachable at a moment after

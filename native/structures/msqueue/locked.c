@@ -28,7 +28,7 @@
  *   load next->value      RELAXED  ordered by the ACQUIRE load of next.
  *   cleanup store         RELAXED  the bug under study; no order fixes it.
  */
-#include "msqueue_common.h"
+#include "msqueue.h"
 
 typedef struct locked_shared {
     MSQ_HEAD_TAIL;

@@ -15,7 +15,7 @@
  * of a freed node's next/value do happen, and are benign: the CAS that
  * would act on them fails.
  *
- * Memory orders: as in treiber_common.h —
+ * Memory orders: as in structures/treiber/treiber.h —
  *   load top           ACQUIRE  the node was initialised before its push CAS.
  *   load t->next/value RELAXED  ordered after the ACQUIRE load of top; may
  *                               be stale, then the tagged CAS fails.
@@ -23,7 +23,7 @@
  *   CAS top (pop)      RELEASE  passes on what we acquired of next.
  */
 #include "tagged_ref.h"
-#include "treiber_common.h"
+#include "treiber.h"
 
 
 typedef struct tagged_shared {

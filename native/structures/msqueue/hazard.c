@@ -1,7 +1,7 @@
 /*
  * msqueue_hazard.c — Michael & Scott's lock-free queue (PODC 1996) with
  * hazard pointers (Michael 2004, IEEE TPDS, where this queue is one of the
- * worked examples). Helpers in reclaim_hazard.c.
+ * worked examples). Helpers in reclaim/hazard.c.
  *
  * What protects it: two hazards per thread. Enqueue protects tail (hp0).
  * Dequeue protects head (hp0), then publishes head->next (hp1) and re-checks
@@ -12,7 +12,7 @@
  * no thread ever touches a freed node.
  * Where it can still go wrong: with cleanup = 1, an enqueuer that read
  * tail = A, A->next = null and was preempted can CAS the cleared A->next of
- * a dequeued A — a lost value (msqueue_common.h, note 4); A is protected,
+ * a dequeued A — a lost value (structures/msqueue/msqueue.h, note 4); A is protected,
  * so this is not a reclamation bug and hazards cannot prevent it.
  *
  * Option "mutant" (tests only: the harness must catch each):
@@ -22,7 +22,7 @@
  *   3  retire frees at once, no scan.
  *
  * Memory orders:
- *   protect / publish     see reclaim_hazard.c: store RELAXED + fence
+ *   protect / publish     see reclaim/hazard.c: store RELAXED + fence
  *                         SEQ_CST, loads ACQUIRE (dereferenced next).
  *   load tail (dequeue)   ACQUIRE  compared with head; may be CASed forward.
  *   load head/tail->next  ACQUIRE  the successor was initialised before it
@@ -35,11 +35,11 @@
  *                                  fence orders the unlink before it reads
  *                                  hazards.
  *   load next->value      RELAXED  ordered by the ACQUIRE load of next.
- *   clear hazard          RELEASE  (reclaim_hazard.c).
+ *   clear hazard          RELEASE  (reclaim/hazard.c).
  *   cleanup store         RELAXED  the old head is retired and still named
  *                                  by our hp0, so it cannot be freed yet.
  */
-#include "msqueue_common.h"
+#include "msqueue.h"
 #include "reclaim_hazard.h"
 
 enum { HP_NODE = 0, HP_NEXT = 1 };

@@ -12,7 +12,7 @@
 #ifndef LFS_ENGINE_H
 #define LFS_ENGINE_H
 
-#include "common.h"
+#include "common/common.h"
 
 /* Event kinds (stable: the Python side mirrors them). */
 enum lfs_event_kind {

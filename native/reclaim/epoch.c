@@ -1,5 +1,5 @@
 /*
- * reclaim_epoch.c — epoch-based reclamation, after Fraser 2004 (thesis,
+ * reclaim/epoch.c — epoch-based reclamation, after Fraser 2004 (thesis,
  * ch. 5.2.3) and ck_epoch.
  *
  * Why two epochs of distance (three epochs live at once) suffice: a node is

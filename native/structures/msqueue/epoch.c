@@ -1,7 +1,7 @@
 /*
  * msqueue_epoch.c — Michael & Scott's lock-free queue (PODC 1996) with
  * epoch-based reclamation (Fraser 2004, "Practical lock-freedom"; see
- * reclaim_epoch.c for why two epochs of distance suffice).
+ * reclaim/epoch.c for why two epochs of distance suffice).
  *
  * What protects it: each operation is one epoch critical section; a dequeued
  * node is retired with the global epoch as stamp and freed only once the
@@ -12,11 +12,11 @@
  * grows without bound (expected; the benchmarks show it).
  * Where it can still go wrong: with cleanup = 1, an enqueuer that read
  * tail = A, A->next = null and was preempted can CAS the cleared A->next of
- * a dequeued A: a lost value (see msqueue_common.h, note 4). Reuse is not
+ * a dequeued A: a lost value (see structures/msqueue/msqueue.h, note 4). Reuse is not
  * involved, so epochs cannot prevent it.
  *
  * Memory orders (the loops are msq_ptr_link / msq_ptr_unlink in
- * msqueue_common.h; the epoch's own in reclaim_epoch.c):
+ * structures/msqueue/msqueue.h; the epoch's own in reclaim/epoch.c):
  *   load head/tail/next   ACQUIRE  the node read through it was initialised
  *                                  by its enqueuer before being linked.
  *   re-check head/tail    RELAXED  compared, never dereferenced.
@@ -28,7 +28,7 @@
  *   load next->value      RELAXED  ordered by the ACQUIRE load of next.
  *   cleanup store         RELAXED  the node is retired, not free: still ours.
  */
-#include "msqueue_common.h"
+#include "msqueue.h"
 #include "reclaim_epoch.h"
 
 typedef struct epoch_shared {
