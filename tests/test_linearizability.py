@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stress.checks.bench_linearizability import PlannedOperation, benchmark, queue_history_from_plan
 from stress.checks.linearizability import QueueSpec, SequentialSpec, StackSpec, check_linearizable
 from stress.errors import UsageError
 from stress.history import History, Operation
+from tests.benchmarks.linearizability import benchmark
+from tests.histories import PlannedOperation, queue_history_from_plan
 
 EMPTY = "empty"
 

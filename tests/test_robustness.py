@@ -9,7 +9,7 @@
 - the scenario loader and the token decoder, fuzzed: only lfstress errors.
 
 The memory figures of 100,000 executions are measured outside the tests
-(python -m stress.bench.robustness -> reports/robustness.md).
+(python -m tests.benchmarks.robustness -> reports/robustness.md).
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ For every variant that a scenario file under scenarios/ marks ``expect =
 0, 1_000_003, 2_000_006, ...``; ``exhaustive`` is deterministic: one run)
 until the first execution with a violation of one of the variant's known
 kinds, every check on, no shrinking, capped per seed. Record executions and
-seconds to that first violation. The per-seed runs are search.py's
-(``first_violation_runs``); this module picks the targets and writes the
-report: report.md, report.json (every run) and bug_finding.png.
+seconds to that first violation. ``first_violation_runs`` makes the per-seed
+runs (tests/benchmarks/search.py uses it too); this module also picks the
+targets and writes the report: report.md, report.json (every run) and bug_finding.png.
 
 Scenarios whose programs are drawn at random (``[threads.generate]``) are
 left out: there the time to a bug depends on the program drawn as much as
@@ -18,17 +18,21 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..engine import ENGINE_KINDS
+from ..explore import explore
 from ..schedulers import NATIVE_SCHEDULERS
 from ..scenario import discover, load
 from .machine import machine_info, machine_markdown
-from .search import POLICIES, SEED_STRIDE, STEPPED_FLAGS, first_violation_row, first_violation_runs
 
+POLICIES = ("random", "pct", "urw", "exhaustive", "hypothesis")
+SEED_STRIDE = 1_000_003
+STEPPED_FLAGS = "stepped build (engine + native/engine/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer"
 PLOT = "bug_finding.png"
 
 
@@ -105,6 +109,42 @@ def run(plan: SearchPlan, *, progress: bool | None = None) -> dict[str, Any]:
             "started": started, "finished": time.time(),
             "loadavg": [round(x, 2) for x in os.getloadavg()],
             "skipped": skipped, "rows": rows}
+
+
+def first_violation_runs(target, name: str, *, native: bool = False, seeds: int = 20,
+                         cap_seconds: float, depth: int = 3,
+                         kinds=None) -> list[dict]:
+    """One explore per seed (``exhaustive``: one run, it is deterministic),
+    every check on, no shrinking: a raw record per run. ``kinds``: only a
+    violation of one of these counts (a scenario's known bug)."""
+    runs = []
+    for i in range(1 if name == "exhaustive" else seeds):
+        result = explore(target, name, seed=i * SEED_STRIDE, executions=10_000_000,
+                         seconds=cap_seconds, native=native, shrink=False, depth=depth, kinds=kinds)
+        run = {"seed": i * SEED_STRIDE, "found": result.failure is not None,
+               "executions": result.stats.executions, "seconds": result.stats.seconds}
+        if result.failure is not None:
+            run.update({"executions_to_first": result.stats.first_violation_execution,
+                        "seconds_to_first": result.stats.first_violation_seconds,
+                        "kinds": sorted(result.failure.result.kinds)})
+        runs.append(run)
+    return runs
+
+
+def first_violation_row(name: str, native: bool, runs: list[dict]) -> dict:
+    """Median, min and max over the runs that found a violation."""
+    found = [r for r in runs if r["found"]]
+    row = {"scheduler": name, "path": "native" if native else "python+checks",
+           "seeds": len(runs), "found": len(found), "missed": len(runs) - len(found)}
+    if found:
+        executions = [r["executions_to_first"] for r in found]
+        secs = [r["seconds_to_first"] for r in found]
+        row.update({
+            "executions_median": statistics.median(executions), "executions_min": min(executions),
+            "executions_max": max(executions), "seconds_median": statistics.median(secs),
+            "seconds_min": min(secs), "seconds_max": max(secs),
+        })
+    return row
 
 
 # ---------------------------------------------------------------- report

@@ -1,6 +1,6 @@
 """Throughput of the Python-driven stepping engine.
 
-Workload (issue 2): msqueue, 3 threads x 2 operations (enqueue then dequeue),
+Workload: msqueue, 3 threads x 2 operations (enqueue then dequeue),
 one value in the queue initially, a uniformly random enabled thread chosen in
 Python at every step. Three loops in the same run show what limits it:
 
@@ -11,7 +11,7 @@ Python at every step. Three loops in the same run show what limits it:
 Each loop runs for a fixed time, repeated; the report gives medians and
 min-max spread, and ratios against `floor` measured in the same run.
 
-Run: python -m stress.bench.stepping [--seconds S] [--repeat N] [--out DIR]
+Run from the checkout: python -m tests.benchmarks.stepping [--seconds S] [--repeat N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import statistics
 import time
 from pathlib import Path
 
-from ..engine import Execution
-from .machine import machine_info, machine_markdown
+from stress.bench.machine import machine_info, machine_markdown
+from stress.engine import Execution
 
 PROGRAMS = [[("enqueue", t + 1), ("dequeue", None)] for t in range(3)]
 

@@ -1,0 +1,1 @@
+"""lfstress's own tests (a package, so that tests/benchmarks/ runs with ``python -m``)."""
