@@ -81,6 +81,7 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
         all_sources = [user_file, *(str(ROOT / s) for s in kept)]
         include_dirs = [*(str(d) for d in INCLUDE_DIRS), str(Path(user_file).parent)]
         extra_compile = [*extra_compile, "-Werror=implicit-function-declaration"]
+    compile_args = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", *extra_compile]
     ffi.set_source(
         module,
         f'#include "{header}"\n',
@@ -90,8 +91,9 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
             (define, "1"),
             ("LFS_VERSION", f'"{package_version()}"'),
             ("LFS_SOURCE_HASH", f'"{source_hash}"'),
+            ("LFS_BUILD_FLAGS", f'"{" ".join(compile_args)}"'),  # lfs_build_flags(): what reports print
         ],
-        extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", *extra_compile],
+        extra_compile_args=compile_args,
         libraries=libraries,
         # Link-time optimisation needs its flags at the link as well.
         extra_link_args=[a for a in extra_compile if a.startswith(("-O", "-flto", "-fno-semantic"))],

@@ -48,3 +48,4 @@ unsigned lfs_structure_count(void);
 const lfs_structure_t *lfs_structure_get(unsigned i);
 const char *lfs_build_version(void);
 const char *lfs_build_source_hash(void);
+const char *lfs_build_flags(void);

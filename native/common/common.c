@@ -9,9 +9,15 @@
 #ifndef LFS_SOURCE_HASH
 #error "the build passes -DLFS_SOURCE_HASH=\"<sha256 of native/>\""
 #endif
+#ifndef LFS_BUILD_FLAGS
+#error "the build passes -DLFS_BUILD_FLAGS=\"<the compiler flags it chose>\""
+#endif
 
 const char *lfs_build_version(void) { return LFS_VERSION; }
 const char *lfs_build_source_hash(void) { return LFS_SOURCE_HASH; }
+/* The flags build_cffi.py compiled this extension with (after Python's own
+ * CFLAGS), for the benchmark reports to print as built. */
+const char *lfs_build_flags(void) { return LFS_BUILD_FLAGS; }
 
 /* The registry is whatever the build's one LFS_EXPORT_STRUCTURES line
  * exported: builtin.c in lfstress's own extensions, the user's file in a

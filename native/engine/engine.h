@@ -122,6 +122,7 @@ const lfs_structure_t *lfs_structure_get(unsigned i);
 /* Build identity, checked by the Python loader against its own version. */
 const char *lfs_build_version(void);
 const char *lfs_build_source_hash(void);
+const char *lfs_build_flags(void);
 
 lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capacity,
                          int reuse, const int64_t *options, uint64_t step_cap);

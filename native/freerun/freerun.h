@@ -14,6 +14,7 @@ unsigned lfs_structure_count(void);
 const lfs_structure_t *lfs_structure_get(unsigned i);
 const char *lfs_build_version(void);
 const char *lfs_build_source_hash(void);
+const char *lfs_build_flags(void);
 
 lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity,
                        const int64_t *options);

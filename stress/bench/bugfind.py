@@ -28,11 +28,10 @@ from ..engine import ENGINE_KINDS
 from ..explore import explore
 from ..schedulers import NATIVE_SCHEDULERS
 from ..scenario import discover, load
-from .machine import machine_info, machine_markdown
+from .machine import build_flags, machine_info, machine_markdown
 
 POLICIES = ("random", "pct", "urw", "exhaustive", "hypothesis")
 SEED_STRIDE = 1_000_003
-STEPPED_FLAGS = "stepped build (engine + native/engine/search.c): -O2 -std=gnu11 -fno-omit-frame-pointer"
 PLOT = "bug_finding.png"
 
 
@@ -213,7 +212,7 @@ def plot(result: dict[str, Any], out: Path) -> Path:
 def write(result: dict[str, Any], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     info = machine_info()
-    result = {"machine": {**info, "build_flags": STEPPED_FLAGS}, **result}
+    result = {"machine": {**info, "build_flags": f"stepped build: {build_flags('stepped')}"}, **result}
     paths: dict[str, Path] = {}
     plot_error = None
     try:

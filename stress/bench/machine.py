@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+from .. import _native
+
 
 def _cpu_model() -> str:
     try:
@@ -41,3 +43,10 @@ def machine_info() -> dict[str, object]:
 
 def machine_markdown(info: dict[str, object]) -> str:
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
+
+
+def build_flags(build: str) -> str:
+    """The compiler flags the ``stepped`` or ``free`` extension was compiled
+    with (after Python's own CFLAGS), as native/build_cffi.py recorded them in it."""
+    module = {"stepped": _native.stepped, "free": _native.free}[build]()
+    return module.ffi.string(module.lib.lfs_build_flags()).decode()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -19,8 +18,8 @@ from typing import Any
 
 from .. import _native
 from .._version import __version__
-from ..usercode import NATIVE
 from .coldcache import CONTROL
+from .machine import build_flags
 from .runner import STALL_THREADS, STALLABLE, Results, plan_dict
 
 OURS_TAGGED_PEER = {"tagged": "ck_fifo_mpmc", "hazard": "ck_hp_fifo", "epoch": "urcu_lfq"}
@@ -145,19 +144,6 @@ def _memory() -> str:
     return "unknown"
 
 
-def _our_flags() -> str:
-    script = NATIVE / "build_cffi.py"
-    try:
-        text = script.read_text()
-        block = text[text.index("free = _builder("):]
-        flags = re.findall(r'"(-[^"]+)"', block[:block.index("\n)\n")])
-        base = re.search(r'extra_compile_args=\["([^\]]*)\]', text)
-        common = re.findall(r'"(-[^"]+)"', base.group(1)) if base else []
-        return " ".join(common + flags)
-    except (OSError, ValueError):
-        return "see native/build_cffi.py"
-
-
 def _package_version(name: str) -> str:
     if not shutil.which("dpkg-query"):
         return ""
@@ -174,7 +160,7 @@ def machine() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "python": platform.python_version(),
         "compiler": _run([cc, "--version"]).splitlines()[0] if _run([cc, "--version"]) else cc,
-        "our_flags": _our_flags(),
+        "our_flags": build_flags("free"),
         "python_cflags": sysconfig.get_config_var("CFLAGS") or "",
         "lfstress": __version__,
         "native_source_hash": free.ffi.string(free.lib.lfs_build_source_hash()).decode(),

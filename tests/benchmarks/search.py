@@ -28,9 +28,8 @@ import statistics
 import time
 from pathlib import Path
 
-from stress.bench.bugfind import (POLICIES, SEED_STRIDE, STEPPED_FLAGS, first_violation_row,
-                                   first_violation_runs)
-from stress.bench.machine import machine_info, machine_markdown
+from stress.bench.bugfind import POLICIES, SEED_STRIDE, first_violation_row, first_violation_runs
+from stress.bench.machine import build_flags, machine_info, machine_markdown
 from stress.checks import check_execution
 from stress.explore import SchedulerSpec, _native_params, explore, story_target
 from stress.schedulers import PCTPolicy, make_policy, run_policy
@@ -143,7 +142,7 @@ def write_report(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     info = machine_info()
     result = {"machine": info,
-              "build_flags": STEPPED_FLAGS,
+              "build_flags": f"stepped build: {build_flags('stepped')}",
               **result}
     (out / "search-bench.json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -23,7 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-from stress.bench.machine import machine_info, machine_markdown
+from stress.bench.machine import build_flags, machine_info, machine_markdown
 from stress.engine import Execution
 
 PROGRAMS = [[("enqueue", t + 1), ("dequeue", None)] for t in range(3)]
@@ -83,7 +83,7 @@ def measure(seconds: float, repeat: int) -> dict:
 def write_report(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     info = machine_info()
-    result = {"machine": info, "build_flags": "stepped build: -O2 -std=gnu11 -fno-omit-frame-pointer", **result}
+    result = {"machine": info, "build_flags": f"stepped build: {build_flags('stepped')}", **result}
     (out / "stepping.json").write_text(json.dumps(result, indent=2) + "\n")
     s = result["summary"]
     rows = "\n".join(
