@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stress.bench import peers, report, runner
+from stress.bench import machine, markdown, peers, runner
 from stress.cli import main
 from stress.errors import UsageError
 
@@ -69,7 +69,7 @@ def test_markdown_sections_and_labels(quick_report):
     md = (quick_report / "report.md").read_text()
     for heading in ("## Machine", "## Method", "## Acceptance figures", "## What the figures say",
                     "## Throughput", "## Normalised to `leaky`", "## Memory", "## Stalled thread",
-                    report.REUSE_SECTION):
+                    markdown.REUSE_SECTION):
         assert heading in md
     for variant in runner.VARIANTS:
         assert f"| {variant} |" in md
@@ -83,16 +83,26 @@ def test_markdown_sections_and_labels(quick_report):
         assert f"`{name}` {why}" in md
 
 
-def test_missing_peers_are_listed_with_the_install_line(monkeypatch):
-    monkeypatch.setattr(peers, "_header_present", lambda source: False)
-    peers.load.cache_clear()
-    try:
-        loaded = peers.load()
-    finally:
-        peers.load.cache_clear()
-    assert loaded.module is None
-    assert set(loaded.missing) == set(peers.ALL_PEERS)
-    assert all(why == "not installed — apt-get install libck-dev liburcu-dev" for why in loaded.missing.values())
+def test_missing_peers_are_listed_with_their_own_package(monkeypatch):
+    # ck's headers are found (any header the compiler has will do), liburcu's are not:
+    # only urcu_lfq is missing, and its line names liburcu-dev alone
+    monkeypatch.setitem(peers._HEADERS, "ck", (("stdio.h", "stdlib.h"), []))
+    monkeypatch.setitem(peers._HEADERS, "urcu", (("lfs_no_such_header.h",), []))
+    assert peers.probe("ck") is None
+    why = peers.probe("urcu")
+    assert why == "not installed (lfs_no_such_header.h not found) — apt-get install liburcu-dev"
+    assert "libck-dev" not in why
+
+
+def test_a_peer_probe_never_prints_a_tool_error(monkeypatch):
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    assert peers.probe("ck") == "not probed — the C compiler (/nonexistent/cc) does not run"
+    monkeypatch.setenv("CC", "false")  # runs, fails, prints nothing useful
+    assert peers.probe("ck") == "not probed — the C compiler (false) does not run"
+
+
+def test_package_versions_are_none_when_dpkg_does_not_know_them():
+    assert machine.package_version("lfstress-no-such-package") is None
 
 
 def test_naive_is_not_benchmarked():

@@ -7,7 +7,8 @@ a hash of the sources and flags, so an edit rebuilds it) with whichever of
 the two libraries a preprocessor probe finds, and loads it from there.
 
 ``load()`` returns a ``Peers`` with the module (or None) and, for every peer
-that is missing, the reason to print in the report.
+that is missing, the reason to print in the report: one line of ours, never a
+tool's raw message.
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ from pathlib import Path
 from types import ModuleType
 
 from ..usercode import NATIVE  # the checkout's native/, or the copy an installed wheel ships
+from .machine import compiler
 
 ALL_PEERS = ("ck_fifo_mpmc", "ck_hp_fifo", "urcu_lfq")
 PEER_LIBRARY = {"ck_fifo_mpmc": "ck", "ck_hp_fifo": "ck", "urcu_lfq": "urcu"}
-INSTALL_HINT = "not installed — apt-get install libck-dev liburcu-dev"
+PACKAGE = {"ck": "libck-dev", "urcu": "liburcu-dev"}  # Debian's, for the install hint
 
-_PROBES = {
-    "ck": ("#include <ck_fifo.h>\n#include <ck_hp_fifo.h>\n", ["ck"]),
-    "urcu": ("#include <urcu/urcu-memb.h>\n#include <urcu/rculfqueue.h>\n", ["urcu-memb", "urcu-common"]),
+# Per library: the headers the peers include, and what to link.
+_HEADERS = {
+    "ck": (("ck_fifo.h", "ck_hp_fifo.h"), ["ck"]),
+    "urcu": (("urcu/urcu-memb.h", "urcu/rculfqueue.h"), ["urcu-memb", "urcu-common"]),
 }
 _FLAGS = ["-std=gnu11", "-O3", "-mcx16", "-pthread", "-Wall", "-Wno-unused-parameter"]
 
@@ -49,17 +52,34 @@ def _cache_root() -> Path:
     return Path(base) / "lfstress" / "peers"
 
 
-def _compiler() -> str:
-    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or "cc"
-
-
-def _header_present(source: str) -> bool:
+def _preprocess(source: str) -> str | None:
+    """The compiler's preprocessor output for ``source``, or None when it fails or cannot run."""
     try:
-        proc = subprocess.run([_compiler(), "-E", "-x", "c", "-", "-o", os.devnull],
-                              input=source, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0
+        proc = subprocess.run([compiler(), "-E", "-P", "-x", "c", "-"], input=source, capture_output=True,
+                              text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def probe(library: str) -> str | None:
+    """None when the library's headers are found and preprocess; otherwise why
+    not, in one line. ``__has_include`` tells a missing header from one that is
+    there but does not preprocess, without reading the compiler's messages."""
+    headers = _HEADERS[library][0]
+    hint = f"apt-get install {PACKAGE[library]}"
+    checks = "".join(f"#if !__has_include(<{h}>)\nlfs_missing {h}\n#endif\n" for h in headers)
+    found = _preprocess(f"#ifndef __has_include\nlfs_cannot_tell\n#else\n{checks}#endif\n")
+    if found is None:
+        return f"not probed — the C compiler ({compiler()}) does not run"
+    missing = [line.split()[1] for line in found.splitlines() if line.startswith("lfs_missing")]
+    if missing:
+        return f"not installed ({', '.join(missing)} not found) — {hint}"
+    if _preprocess("".join(f"#include <{h}>\n" for h in headers)) is None:
+        if "lfs_cannot_tell" in found:
+            return f"not found by {compiler()} — {hint}"
+        return f"its headers are installed but do not preprocess with {compiler()}"
+    return None
 
 
 def _sources() -> list[Path]:
@@ -73,12 +93,13 @@ def load() -> Peers:
     if not all(p.is_file() for p in _sources()):
         reason = f"unavailable — the peers' C sources are missing from {NATIVE / 'peers'}"
         return Peers(None, (), {p: reason for p in ALL_PEERS})
-    found = {lib: _header_present(src) for lib, (src, _) in _PROBES.items()}
-    missing = {p: INSTALL_HINT for p in ALL_PEERS if not found[PEER_LIBRARY[p]]}
-    if not any(found.values()):
+    why_not = {lib: probe(lib) for lib in _HEADERS}
+    missing = {p: why_not[PEER_LIBRARY[p]] for p in ALL_PEERS if why_not[PEER_LIBRARY[p]]}
+    found = [lib for lib, why in why_not.items() if why is None]
+    if not found:
         return Peers(None, (), missing)
-    defines = [(f"LFS_PEERS_{lib.upper()}", "1") for lib, ok in found.items() if ok]
-    libraries = [name for lib, ok in found.items() if ok for name in _PROBES[lib][1]] + ["pthread"]
+    defines = [(f"LFS_PEERS_{lib.upper()}", "1") for lib in found]
+    libraries = [name for lib in found for name in _HEADERS[lib][1]] + ["pthread"]
     digest = hashlib.sha256()
     for path in _sources():
         digest.update(path.read_bytes())
@@ -87,8 +108,12 @@ def load() -> Peers:
     try:
         module = _import_or_build(build_dir, defines, libraries)
     except Exception as exc:  # a compiler error is a report line, not a crash
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        reason = f"failed to build ({first})"
+        log = build_dir / "build-error.log"
+        try:
+            log.write_text(f"{type(exc).__name__}: {exc}\n")
+            reason = f"failed to build — the compiler's messages are in {log}"
+        except OSError:
+            reason = f"failed to build ({type(exc).__name__})"
         return Peers(None, (), {p: missing.get(p, reason) for p in ALL_PEERS})
     names = []
     i = 0

@@ -19,6 +19,7 @@ from ..structures import lookup
 from . import coldcache
 from . import peers as peers_mod
 from .driver import WORKLOADS, OurTarget, PeerTarget, run_point
+from .machine import bench_machine
 
 VARIANTS = ("leaky", "tagged", "hazard", "epoch", "locked")
 STALL_THREADS = 3  # two workers and the stalled thread
@@ -87,6 +88,7 @@ class Results:
     loadavg_before: tuple[float, ...] = ()
     loadavg_after: tuple[float, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)  # coldcache.cache_misses_per_op()
+    machine: dict[str, Any] = field(default_factory=dict)  # machine.bench_machine(), where it ran
 
 
 class Progress:
@@ -247,6 +249,8 @@ def run(plan: Plan, *, progress: bool | None = None,
         bar.close()
     res.finished = time.time()
     res.loadavg_after = _loadavg()
+    res.machine = bench_machine(tuple(dict.fromkeys(
+        peers_mod.PACKAGE[peers_mod.PEER_LIBRARY[name]] for name in res.peers_available)))
     return res
 
 

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.search:
         return _run_search(args)
     out = args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}"
-    from ..bench import report, runner
+    from ..bench import plots, report, runner
     from ..bench.driver import WORKLOADS
 
     workloads = _csv(args.workloads)
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     paths = report.write(results, out)
     for name in ("md", "json"):
         print(paths[name])
-    for name in report.PLOTS:
+    for name in plots.PLOTS:
         if (out / name).exists():
             print(out / name)
     missing = results.peers_missing
