@@ -116,9 +116,8 @@ free = _builder(
     # free; the default model for a shared object calls __tls_get_addr each time.
     # -flto and -fno-semantic-interposition: a structure's calls into the pool
     # and the reclamation helpers (other files, exported symbols) are inlined
-    # rather than made through the PLT. Without them `hazard` made ~20 such
-    # calls per enqueue/dequeue pair and ran at 0.56x ck_hp_fifo on one thread;
-    # with them, at parity (reports/bench-example, Findings).
+    # rather than made through the PLT (about twenty such calls per
+    # enqueue/dequeue pair for `hazard`).
     ["-O3", "-flto=auto", "-fno-semantic-interposition", "-pthread", "-ftls-model=initial-exec"],
     ["pthread"],
 )

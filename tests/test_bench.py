@@ -3,19 +3,25 @@ reports/, not in timed tests)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from stress.bench import machine, markdown, peers, runner
+from stress.bench import machine, markdown, peers, plots, report, runner
+from stress.bench.summary import summarise
 from stress.cli import main
 from stress.errors import UsageError
 
 pytest.importorskip("matplotlib")
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
 THREADS = (1, 4)  # 4 is past this machine's 2 cores: the report must say so
 
 
@@ -67,7 +73,7 @@ def test_other_work_is_the_machines_busy_time_minus_ours():
 
 def test_markdown_sections_and_labels(quick_report):
     md = (quick_report / "report.md").read_text()
-    for heading in ("## Machine", "## Method", "## Acceptance figures", "## What the figures say",
+    for heading in ("## Machine", "## Method", "## Headline figures", "## What the figures say",
                     "## Throughput", "## Normalised to `leaky`", "## Memory", "## Stalled thread",
                     markdown.REUSE_SECTION):
         assert heading in md
@@ -142,3 +148,80 @@ def test_search_report_structure(tmp_path):
                                                  ("deferred_cleanup_enqueue.toml", "leaky")}
     assert rows[("deferred_cleanup_enqueue.toml", "leaky", "pct", "native")]["not_applicable"]
     assert "| n/a |" in md
+
+
+def test_every_series_has_a_colour_of_its_own():
+    drawn = [*runner.VARIANTS, "naive", *peers.ALL_PEERS, "mpsc", "ring"]  # the last two: a user's structures
+    styles = {target: plots.style(target, drawn) for target in drawn}
+    colours = [s["color"] for s in styles.values()]
+    assert len(set(colours)) == len(colours), styles
+    # a scheme's peer is drawn apart from ours: dashed, hollow markers
+    for ours, peer in (("tagged", "ck_fifo_mpmc"), ("hazard", "ck_hp_fifo"), ("epoch", "urcu_lfq")):
+        assert styles[ours]["ls"] == "-" and styles[peer]["ls"] == "--"
+        assert styles[peer]["mfc"] == "white" != styles[ours]["mfc"]
+
+
+def _drawn_figures(monkeypatch, quick_report) -> dict[str, object]:
+    """The figures plots.py draws for the quick report, kept open instead of saved."""
+    figures = {}
+    monkeypatch.setattr(plots, "save", lambda fig, path, **layout: figures.setdefault(path.name, fig) and path)
+    res = report.load(quick_report / "report.json")
+    summary = summarise(res)
+    plots.plot_throughput(res, summary, quick_report, normalised=False)
+    plots.plot_throughput(res, summary, quick_report, normalised=True)
+    plots.plot_unreclaimed(res, summary, quick_report)
+    plots.plot_stall(res, summary, quick_report)
+    return figures
+
+
+def test_legends_sit_outside_every_axes_and_label_the_band(monkeypatch, quick_report):
+    figures = _drawn_figures(monkeypatch, quick_report)
+    assert set(figures) == set(plots.PLOTS)
+    for name, fig in figures.items():
+        fig.tight_layout()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+        assert legends, name
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            for ax in fig.axes:
+                assert not box.overlaps(ax.get_window_extent(renderer)), name
+    texts = [t.get_text() for legend in figures["throughput_normalised.png"].legends for t in legend.get_texts()]
+    assert any(text.startswith("published range") for text in texts), texts
+    pyplot = plots.pyplot()
+    for fig in figures.values():
+        pyplot.close(fig)
+
+
+def test_the_flags_printed_are_the_ones_the_extension_was_built_with(quick_report):
+    built = machine.build_flags("free")
+    spec = importlib.util.spec_from_file_location("lfs_build_cffi", ROOT / "native" / "build_cffi.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    _cdef, _sources, chosen, _libraries = build._ENGINES["LFS_BUILD_FREE"]
+    assert set(chosen) <= set(built.split()) and "-std=gnu11" in built.split()
+    data = json.loads((quick_report / "report.json").read_text())
+    assert data["machine"]["our_flags"] == built
+    assert f"`{built}`" in (quick_report / "report.md").read_text()
+
+
+HISTORY = re.compile(r"\bcommit [0-9a-f]{7}|\bthe issue\b|\bissue \d|## Findings|\bfixed:|\bused to\b|"
+                     r"\bbefore the fix|\bpreviously\b|\bwhile writing this\b", re.IGNORECASE)
+
+
+def test_reports_say_what_was_measured_not_the_projects_history(quick_report):
+    rendered = [quick_report / "report.md", *sorted((ROOT / "reports").rglob("*.md"))]
+    for path in rendered:
+        found = HISTORY.findall(path.read_text())
+        assert not found, (path, found)
+
+
+def test_the_benchmarks_of_lfstress_itself_run_from_the_checkout_and_ship_apart():
+    for name in ("stepping", "search", "linearizability", "robustness"):
+        proc = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{name}", "--help"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stderr
+    product = [p for p in (ROOT / "stress").rglob("*.py")
+               if re.search(r"^\s*(from|import) tests\b", p.read_text(), re.MULTILINE)]
+    assert not product, product

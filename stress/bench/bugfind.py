@@ -172,7 +172,7 @@ def plot(result: dict[str, Any], out: Path) -> Path:
     rows = result["rows"]
     items = list(dict.fromkeys(_item(r) for r in rows))
     labels = list(dict.fromkeys(_label(r) for r in rows))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(items) * len(labels) / 3 + 2.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(14.5, 0.55 * len(items) * len(labels) / 3 + 2.5), sharey=True)
     height = 0.8 / len(labels)
     colours = plt.get_cmap("tab10")
     for ax, key, title in ((axes[0], "executions", "executions to the first violation"),
@@ -203,7 +203,7 @@ def plot(result: dict[str, Any], out: Path) -> Path:
     axes[0].set_yticks(range(len(items)))
     axes[0].set_yticklabels(items, fontsize=8)
     axes[0].invert_yaxis()
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside: hides no bar
     fig.suptitle(f"Built-in bugs: median over {result['plan']['seeds']} seeds (bars: min–max); "
                  "every check on, no shrinking", fontsize=10)
     return save(fig, out / PLOT, rect=(0, 0, 1, 0.97))

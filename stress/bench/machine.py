@@ -61,6 +61,7 @@ def machine_info() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "python": sys.version.split()[0],
         "compiler": version.splitlines()[0] if version else compiler(),
+        "load average": ", ".join(f"{x:.2f}" for x in os.getloadavg()),  # others' work shows in the tails
     }
 
 

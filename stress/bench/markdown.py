@@ -8,6 +8,7 @@ measure.
 from __future__ import annotations
 
 import statistics
+from datetime import datetime, timezone
 from typing import Any
 
 from .._version import __version__
@@ -192,13 +193,31 @@ def _observations(res: Results, summary: dict[str, Any], acc: dict[str, Any]) ->
         obs.append("**Stalled thread.** " + "; ".join(bits) + ". Epochs and RCU wait for every thread to "
                    "leave its critical section, so one thread that never does stops all reclamation; a hazard "
                    "pointer protects one node, so the others keep reclaiming and garbage stays bounded.")
-        e, h = st.get("epoch"), st.get("hazard")
-        if e and e["stalled"] and e["mops_median"] is not None:
-            beside = f" (`hazard`, stalled too: {h['mops_median']:.2f})" if h and h["mops_median"] else ""
-            obs.append(f"While stalled, `epoch` still does {e['mops_median']:.2f} Mops/s{beside}: garbage "
-                       "grows, but an attempt to reclaim stops at the first node retired too recently, so "
-                       "its cost does not grow with the garbage (see *Findings*).")
+        obs.extend(_epoch_while_stalled(summary))
     return obs
+
+
+# `epoch` stalled below this fraction of its rate running free: reclaiming costs more as garbage grows.
+EPOCH_STALL_SLOWDOWN = 0.25
+
+
+def _epoch_while_stalled(summary: dict[str, Any]) -> list[str]:
+    """Does an attempt to reclaim under `epoch` cost more as the garbage grows? Its rate
+    with a thread stalled, against its rate running free, says."""
+    e, h = stall_row(summary, "epoch"), stall_row(summary, "hazard")
+    free_run = row(summary, "epoch", "pairs", 2) or row(summary, "epoch", "pairs", 1)
+    if not (e and e["stalled"] and e["mops_median"] is not None):
+        return []
+    beside = f" (`hazard`, stalled too: {h['mops_median']:.2f})" if h and h["mops_median"] else ""
+    if free_run and e["mops_median"] < EPOCH_STALL_SLOWDOWN * free_run["mops_median"]:
+        return [f"While stalled, `epoch` slows to {e['mops_median']:.2f} Mops/s{beside}, against "
+                f"{free_run['mops_median']:.1f} running free: reclaiming costs more as the garbage grows. "
+                "Each attempt should stop at the first node retired too recently (`lfs_reclaim_oldest`, "
+                "native/reclaim/epoch.c); check that it does."]
+    return [f"While stalled, `epoch` still does {e['mops_median']:.2f} Mops/s{beside}: garbage grows, but "
+            "an attempt to reclaim stops at the first node retired too recently (stamps never decrease "
+            "along a thread's retired list, so the nodes old enough to free are a prefix of it), so its "
+            "cost does not grow with the garbage."]
 
 
 REUSE_SECTION = "## Reuse control: a fresh node against a reused one, one thread"
@@ -325,7 +344,7 @@ def _reuse_section(res: Results, summary: dict[str, Any]) -> list[str]:
 
 def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dict[str, Any],
            plot_error: str | None) -> str:
-    """report.md, from the run, its summary and acceptance figures, and the machine it ran on."""
+    """report.md, from the run, its summary and headline figures, and the machine it ran on."""
     p = res.plan
     L: list[str] = []
     L.append(f"# Reclamation schemes on real threads — lfstress {__version__} benchmark"
@@ -339,6 +358,10 @@ def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dic
     L.append("")
     L.append("## Machine")
     L.append("")
+    started = datetime.fromtimestamp(res.started, timezone.utc)
+    L.append(f"- Run: {started:%Y-%m-%d %H:%M} UTC, {(res.finished - res.started) / 60:.1f} minutes"
+             + ("; this text and the plots are rendered from its recorded `report.json`, every figure as "
+                "measured then" if res.source else ""))
     L.append(f"- CPU: {mach['cpu']}, {mach['cores']} cores; memory {mach['memory']}; {mach['os']}")
     L.append(f"- Compiler: {mach['compiler']}")
     L.append(f"- Our free-running build: `{mach['our_flags']}` (after Python's `{mach['python_cflags']}`)")
@@ -382,7 +405,7 @@ def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dic
              f"the end; {p.stall_seconds:g} s, {p.stall_reps} repetition(s), "
              f"pool {p.stall_capacity:,} nodes. No structure code has a stall hook.")
     L.append("")
-    L.append("## Acceptance figures")
+    L.append("## Headline figures")
     L.append("")
     if "leaky_1_thread_mops" in acc:
         L.append(f"- `leaky`, 1 thread, pairs: **{acc['leaky_1_thread_mops']:.1f} Mops/s** "
@@ -470,8 +493,8 @@ def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dic
             L.append("")
         if any(r["bound"] for r in summary["stall"]):
             L.append(f"N = {STALL_THREADS} threads, R = hp_threshold. A scan leaves only nodes some hazard names, "
-                     "so a thread's list stays under max(R, H + 1) with H = 2N hazards; N·R is the bound the "
-                     "issue asks to see.")
+                     "so a thread's list stays under max(R, H + 1) with H = 2N hazards; N·R is the bound "
+                     "drawn in the plot.")
             L.append("")
     else:
         L.append("No stall run in this report.")
@@ -481,67 +504,4 @@ def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dic
     if plot_error:
         L.append(f"> Plots missing: {plot_error}")
         L.append("")
-    L.extend(_findings(res, summary))
     return "\n".join(L)
-
-
-def _findings(res: Results, summary: dict[str, Any]) -> list[str]:
-    items = [*_driver_finding(summary), *_epoch_finding(res, summary)]
-    return ["## Findings", "", *items, ""] if items else []
-
-
-# Our 1-thread pairs figures over the peers' before the free-running build inlined its calls
-# (reports/bench-example as of commit 45150e3; ratios within one run, so comparable across runs).
-BEFORE_INLINING = {"hazard/ck_hp_fifo": 0.56, "tagged/ck_fifo_mpmc": 0.61}
-
-
-def _driver_finding(summary: dict[str, Any]) -> list[str]:
-    now = {key: ratio for key in BEFORE_INLINING
-           if (ratio := mops_ratio(summary, *key.split("/"), "pairs", 1)) is not None}
-    if not now:
-        return []
-    figures = ", ".join(f"`{k.replace('/', '` ÷ `')}` {BEFORE_INLINING[k]:.2f}× → {v:.2f}×"
-                        for k, v in now.items())
-    if min(now.values()) < PARITY:
-        return [f"- One thread, pairs: {figures} (before the fix below → this run): our variants trail the "
-                "libraries. Check that the free-running build still inlines the pool and the reclamation "
-                "helpers (`objdump -d stress/_lfs_free*.so | grep 'call.*lfs_.*@plt'` should print nothing)."]
-    return ["- Fixed: our variants ran well behind the libraries on one thread, in the same driver with "
-            "pools built the same way (report of commit 45150e3). Every call from a structure into the pool "
-            "or the reclamation helpers (`lfs_node_alloc`, `lfs_hp_protect`, `lfs_thread_id`, …: other "
-            "files, exported symbols) went through the PLT, about twenty per enqueue/dequeue pair for "
-            "`hazard`. The free-running build now links with `-flto -fno-semantic-interposition` and they "
-            f"are inlined: {figures}. Three pool costs that fell on `leaky`, which never reuses a slot, "
-            "went at the same time: its retire record spread over three arrays (now one 16-byte record per "
-            "slot), the stamp array's pages faulted in during the timed run (now at pool reset), and a cache "
-            "refill that handed slots out in descending runs of 32 (now in address order). Measured while "
-            "fixing, one quiet machine, 1 thread, pairs: `leaky` 72 → 139 Mops/s over the four changes. "
-            "The stepped build and what the checker sees are unchanged."]
-
-
-def _epoch_finding(res: Results, summary: dict[str, Any]) -> list[str]:
-    e_stall = stall_row(summary, "epoch")
-    e_run = row(summary, "epoch", "pairs", 2) or row(summary, "epoch", "pairs", 1)
-    if not (e_stall and e_run and e_stall["stalled"]):
-        return []
-    L = []
-    over = [(n, row(summary, "epoch", "pairs", n)) for n in res.plan.threads if n > CORES]
-    over_text = ", ".join(f"{r['mops_median']:.1f} Mops/s at {n} threads" for n, r in over if r)
-    if e_stall["mops_median"] < 0.25 * e_run["mops_median"]:
-        L.append(f"- `epoch` slows to {e_stall['mops_median']:.2f} Mops/s while a thread is stalled "
-                 f"(against {e_run['mops_median']:.1f} running free): reclaiming costs more as garbage grows. "
-                 "Each attempt should stop at the first node retired too recently (`lfs_reclaim_oldest`, "
-                 "native/reclaim/epoch.c); check that it still does.")
-    else:
-        L.append("- Fixed: `epoch` used to walk the thread's whole retired list every `epoch_threshold` "
-                 "retires, even when the global epoch had not moved, so while the epoch was pinned — a "
-                 "stalled thread, or a preempted one on an oversubscribed machine — each attempt cost "
-                 "O(garbage). The first report (commit 04825b2) measured 0.12 Mops/s with a thread stalled, "
-                 "and 2.4 and 1.8 Mops/s at 4 and 8 threads (pairs). Stamps never decrease along a thread's "
-                 "retired list, so the nodes old enough to free are a prefix: `lfs_reclaim_oldest` frees it "
-                 "and stops at the first node too recent, one visit per node freed plus one. Now: "
-                 f"{e_stall['mops_median']:.2f} Mops/s stalled" + (f", {over_text}" if over_text else "")
-                 + ". Safety is unchanged (same nodes freed; the stepped suites — "
-                 "tests/test_stories.py, scenarios/epoch_stall.toml and essay_story.toml — stay clean).")
-    return L
-

@@ -14,7 +14,7 @@ from pathlib import Path
 from .._version import __version__
 from . import markdown, plots
 from .runner import Plan, Results, plan_dict
-from .summary import acceptance, summarise
+from .summary import headline_figures, summarise
 
 
 def load(path: Path) -> Results:
@@ -27,13 +27,13 @@ def load(path: Path) -> Results:
                    peer_flags=tuple(data["peers"]["flags"]), target_options=data["target_options"],
                    started=data["started"], finished=data["finished"],
                    loadavg_before=tuple(data["loadavg_before"]), loadavg_after=tuple(data["loadavg_after"]),
-                   cache=data.get("cache", {}), machine=data["machine"])
+                   cache=data.get("cache", {}), machine=data["machine"], source=str(path))
 
 
 def write(res: Results, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(res)
-    acc = acceptance(res, summary)
+    acc = headline_figures(res, summary)
     mach = res.machine
     paths: dict[str, Path] = {}
     try:
@@ -57,7 +57,7 @@ def write(res: Results, out: Path) -> dict[str, Path]:
                   "flags": list(res.peer_flags)},
         "target_options": res.target_options,
         "summary": summary,
-        "acceptance": acc,
+        "headline": acc,
         "samples": res.samples,
         "stall": res.stall,
         "cache": res.cache,

@@ -89,6 +89,7 @@ class Results:
     loadavg_after: tuple[float, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)  # coldcache.cache_misses_per_op()
     machine: dict[str, Any] = field(default_factory=dict)  # machine.bench_machine(), where it ran
+    source: str = ""  # the report.json these results were read back from; "" for a run just made
 
 
 class Progress:

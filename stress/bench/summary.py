@@ -1,7 +1,7 @@
 """The figures a benchmark report states, computed from its raw samples.
 
 ``summarise`` reduces the samples to medians and spreads per (target,
-workload, threads) and the stall runs to their growth; ``acceptance`` gives
+workload, threads) and the stall runs to their growth; ``headline_figures`` gives
 each headline figure with its verdict against the thresholds below. Nothing
 here draws or writes: plots.py and markdown.py render these figures.
 """
@@ -107,8 +107,8 @@ def mops_ratio(summary, a: str, b: str, wl: str, n: int) -> float | None:
     return None
 
 
-def acceptance(res: Results, summary: dict[str, Any]) -> dict[str, Any]:
-    """The figures the issue asks for, each with its verdict."""
+def headline_figures(res: Results, summary: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures, each with its verdict against its threshold."""
     acc: dict[str, Any] = {}
     leaky1 = row(summary, "leaky", "pairs", 1)
     if leaky1:

@@ -185,11 +185,9 @@ def write_report(result: dict, out: Path) -> None:
         "  per execution and drop them.",
         "- The last tenth of the command includes shrinking the failure and printing its report:",
         "  that, not the search, is the small step at the end (it is absent with `--no-shrink`).",
-        "- Found while writing this: a long search kept one small record per chunk of 64",
-        "  executions until its end (about 300 bytes each: +0.5 MiB per 100,000 executions, +45 MiB",
-        "  per 10 million). The serial search now folds them as it goes (`_fold_chunks` in",
-        "  stress/explore.py); the tenths above show the result. `--jobs N` still keeps one record",
-        "  per chunk until the end.",
+        "- The serial search folds the record of each chunk of 64 executions into its totals as it",
+        "  goes, so a long search keeps none of them; `--jobs N` keeps one per chunk (about 300",
+        "  bytes: +0.5 MiB per 100,000 executions) until the end.",
         "",
     ]
     (out / "robustness.md").write_text("\n".join(lines))

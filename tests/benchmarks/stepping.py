@@ -82,8 +82,8 @@ def measure(seconds: float, repeat: int) -> dict:
 
 def write_report(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    info = machine_info()
-    result = {"machine": info, "build_flags": f"stepped build: {build_flags('stepped')}", **result}
+    # a result read back from its JSON keeps the machine and build it was measured on
+    result = {"machine": machine_info(), "build_flags": f"stepped build: {build_flags('stepped')}", **result}
     (out / "stepping.json").write_text(json.dumps(result, indent=2) + "\n")
     s = result["summary"]
     rows = "\n".join(
@@ -95,7 +95,7 @@ def write_report(result: dict, out: Path) -> None:
     text = f"""# Stepping engine throughput (Python-driven)
 
 ## Machine
-{machine_markdown(info)}
+{machine_markdown(result['machine'])}
 - build: {result['build_flags']}
 
 ## Method
