@@ -3,6 +3,7 @@ reports/, not in timed tests)."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stress.bench import machine, markdown, peers, plots, report, runner
+from stress.bench import bugfind, machine, markdown, peers, plots, report, runner
 from stress.bench.summary import summarise
 from stress.cli import main
 from stress.errors import UsageError
@@ -225,3 +226,24 @@ def test_the_benchmarks_of_lfstress_itself_run_from_the_checkout_and_ship_apart(
     product = [p for p in (ROOT / "stress").rglob("*.py")
                if re.search(r"^\s*(from|import) tests\b", p.read_text(), re.MULTILINE)]
     assert not product, product
+
+
+@pytest.mark.parametrize("name, json_name, md_name", [
+    ("stepping", "stepping.json", "stepping.md"),
+    ("search", "search-bench.json", "search-bench.md"),
+    ("linearizability", "linearizability-bench.json", "linearizability-bench.md"),
+    ("robustness", "robustness.json", "robustness.md"),
+])
+def test_committed_self_benchmark_reports_render_from_their_json(tmp_path, name, json_name, md_name):
+    benchmark = importlib.import_module(f"tests.benchmarks.{name}")
+    benchmark.write_report(json.loads((ROOT / "reports" / json_name).read_text()), tmp_path)
+    assert (tmp_path / md_name).read_text() == (ROOT / "reports" / md_name).read_text()
+
+
+def test_committed_bench_reports_render_from_their_json(tmp_path):
+    example = ROOT / "reports" / "bench-example"
+    report.write(report.load(example / "report.json"), tmp_path / "bench")
+    assert (tmp_path / "bench" / "report.md").read_text() == (example / "report.md").read_text()
+    search_example = ROOT / "reports" / "bench-search-example"
+    bugfind.write(json.loads((search_example / "report.json").read_text()), tmp_path / "search")
+    assert (tmp_path / "search" / "report.md").read_text() == (search_example / "report.md").read_text()

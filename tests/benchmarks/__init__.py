@@ -9,4 +9,11 @@ figures belong in reports, never in timed tests.
   search           the schedulers: executions/s and time to the first violation (reports/search-bench.md)
   linearizability  the linearizability checker on 12-operation histories (reports/linearizability-bench.md)
   robustness       100,000 executions of a broken queue, and memory (reports/robustness.md)
+
+A benchmark here has a ``main(argv)`` with ``--out DIR`` (default reports/)
+that measures and then calls ``write_report(result, DIR)``: it writes the
+JSON (every figure, and the machine from stress.bench.machine's
+``machine_info()`` and ``build_flags()``) and the Markdown from that result
+alone, so ``write_report(json.loads(<its JSON>), DIR)`` renders a report again
+from its recorded figures, without measuring, after a change to the text.
 """

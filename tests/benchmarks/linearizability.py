@@ -1,6 +1,6 @@
 """Benchmark of the linearizability checker on small queue histories.
 
-Run ``python -m tests.benchmarks.linearizability [--out DIR]`` (default: reports/linearizability-bench.md)
+Run ``python -m tests.benchmarks.linearizability [--out DIR]`` (default: reports/linearizability-bench.md and .json)
 from the checkout, or call ``benchmark()`` / ``benchmark_executions()``.
 Synthetic histories come from tests/histories.py: linearizable by
 construction, and half of them then get one dequeue result corrupted, which
@@ -9,6 +9,7 @@ usually makes them non-linearizable and exercises the failing search.
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 import time
@@ -89,17 +90,23 @@ def benchmark_executions(samples: int = 2000, seed: int = 0) -> dict[str, float]
 
 
 LIMIT_MS = 50.0
-REPORT = "linearizability-bench.md"
+REPORT = "linearizability-bench"  # .md and .json
 
 
-def write_report(synthetic: dict, real: dict, out: Path) -> None:
+def write_report(result: dict, out: Path) -> None:
+    """Write REPORT.md and REPORT.json into ``out`` from ``{"synthetic": ..., "real": ...}`` (a
+    result read back from its JSON keeps the machine it was measured on)."""
     from stress.bench.machine import machine_info, machine_markdown
 
+    result = {"machine": machine_info(), **result}
+    synthetic, real = result["synthetic"], result["real"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{REPORT}.json").write_text(json.dumps(result, indent=2) + "\n")
     verdict = "meets" if max(synthetic["median_ms"], real["median_ms"]) < LIMIT_MS else "MISSES"
     text = f"""# Linearizability checker: 12 operations over 3 threads
 
 ## Machine
-{machine_markdown(machine_info())}
+{machine_markdown(result['machine'])}
 
 ## Method
 `python -m tests.benchmarks.linearizability` (tests/benchmarks/linearizability.py; the numbers below are from one run).
@@ -133,8 +140,7 @@ slowest of {synthetic['samples'] + real['samples']} histories took
 call after every execution has a median of {real['check_execution_median_ms']:.2f} ms on these
 executions.
 """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    (out / f"{REPORT}.md").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,15 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the linearizability checker.")
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=Path("reports"),
-                        help="report directory (default: reports): linearizability-bench.md")
+                        help="report directory (default: reports): linearizability-bench.md and .json")
     args = parser.parse_args(argv)
     synthetic = benchmark(samples=args.samples)
     real = benchmark_executions(samples=args.samples)
     for name, figure in {**{f"synthetic {k}": v for k, v in synthetic.items()},
                          **{f"real {k}": v for k, v in real.items()}}.items():
         print(f"{name:40} {figure:.3f}" if isinstance(figure, float) else f"{name:40} {figure}")
-    write_report(synthetic, real, args.out / REPORT)
-    print(f"wrote {args.out / REPORT}")
+    write_report({"synthetic": synthetic, "real": real}, args.out)
+    print(f"wrote {args.out / REPORT}.md")
     return 0
 
 
