@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .._version import __version__
 from . import markdown, plots
+from .machine import bench_machine
 from .runner import Plan, Results, plan_dict
 from .summary import headline_figures, summarise
 
@@ -34,7 +35,7 @@ def write(res: Results, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(res)
     acc = headline_figures(res, summary)
-    mach = res.machine
+    mach = res.machine or bench_machine()  # results made by hand record no machine
     paths: dict[str, Path] = {}
     try:
         paths["throughput"] = plots.plot_throughput(res, summary, out, normalised=False)
