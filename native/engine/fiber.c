@@ -66,14 +66,21 @@ __asm__(
     "    popq %rbp\n"
     "    ret\n"
     ".size lfs_fiber_switch_sp,.-lfs_fiber_switch_sp\n"
-    /* First entry: r12 = entry function, r13 = its argument. */
+    /* First entry: r12 = entry function, r13 = its argument. The ABI wants
+     * rsp 16-byte aligned at the call (so rsp % 16 == 8 at the callee's
+     * first instruction, where the compiler's aligned SSE spills assume it):
+     * checked here, once per fiber start, and a misaligned stack stops on
+     * ud2 in this function (SIGILL, blamed on lfstress by the crash guard)
+     * instead of faulting later in whatever code first spills. */
     ".globl lfs_fiber_trampoline\n"
     ".hidden lfs_fiber_trampoline\n"
     ".type lfs_fiber_trampoline,@function\n"
     "lfs_fiber_trampoline:\n"
+    "    testq $15, %rsp\n"
+    "    jnz 1f\n"
     "    movq %r13, %rdi\n"
     "    callq *%r12\n"
-    "    ud2\n"
+    "1:  ud2\n"
     ".size lfs_fiber_trampoline,.-lfs_fiber_trampoline\n");
 
 void lfs_fiber_switch_sp(void **save_sp, void *next_sp);
@@ -84,9 +91,9 @@ void lfs_fiber_prepare(lfs_fiber_t *f, lfs_fiber_entry entry, void *arg)
     uintptr_t top = ((uintptr_t)f->stack + page_size() + f->stack_size) & ~(uintptr_t)15;
     uint64_t *sp = (uint64_t *)top;
     /* Layout popped by lfs_fiber_switch_sp, lowest address first:
-     * r15 r14 r13 r12 rbx rbp, then the return address (the trampoline), then
-     * a zero word so the trampoline starts with rsp % 16 == 8, as after a call. */
-    *--sp = 0;
+     * r15 r14 r13 r12 rbx rbp, then the return address (the trampoline). Its
+     * ret leaves rsp == top, 16-byte aligned: the trampoline then *calls*
+     * entry, which starts with rsp % 16 == 8 as the ABI requires. */
     *--sp = (uint64_t)(uintptr_t)lfs_fiber_trampoline;
     *--sp = 0;                          /* rbp */
     *--sp = 0;                          /* rbx */
