@@ -17,5 +17,6 @@ LFS_EXPORT_STRUCTURES(
     &lfs_testonly_wild,
     &lfs_testonly_spin,
     &lfs_testonly_abort,
-    &lfs_testonly_exhaust
+    &lfs_testonly_exhaust,
+    &lfs_testonly_primitives
 );

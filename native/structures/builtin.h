@@ -24,5 +24,7 @@ extern const lfs_structure_t lfs_testonly_wild;
 extern const lfs_structure_t lfs_testonly_spin;
 extern const lfs_structure_t lfs_testonly_abort;
 extern const lfs_structure_t lfs_testonly_exhaust;
+/* testonly/primitives.c: every primitive, every order, self-checking. */
+extern const lfs_structure_t lfs_testonly_primitives;
 
 #endif /* LFS_BUILTIN_H */
