@@ -57,6 +57,14 @@ def package_version() -> str:
     return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
 
 
+# Link flags by define: the stepped engine's linker script gathers the code
+# built from native/engine/ in one range, so that a fault there is blamed on
+# lfstress (engine/code_address.c).
+LINK_ARGS = {
+    "LFS_BUILD_STEPPED": (f"-Wl,-T,{NATIVE / 'engine' / 'engine_text.ld'}",),
+    "LFS_BUILD_FREE": (),
+}
+
 # What each built-in extension was made of, by define: user_builder() builds
 # a user's structure file into the same engine with the same flags.
 _ENGINES: dict[str, tuple] = {}
@@ -96,7 +104,8 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
         extra_compile_args=compile_args,
         libraries=libraries,
         # Link-time optimisation needs its flags at the link as well.
-        extra_link_args=[a for a in extra_compile if a.startswith(("-O", "-flto", "-fno-semantic"))],
+        extra_link_args=[*(a for a in extra_compile if a.startswith(("-O", "-flto", "-fno-semantic"))),
+                         *LINK_ARGS[define]],
     )
     return ffi
 

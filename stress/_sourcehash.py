@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-SOURCE_SUFFIXES = (".c", ".h")
+SOURCE_SUFFIXES = (".c", ".h", ".ld")  # .ld: the stepped build's linker script
 
 
 def native_source_hash(native_dir: Path) -> str:
-    """SHA-256 over the names and contents of native/'s C sources, sorted."""
+    """SHA-256 over the names and contents of native/'s C sources (and linker script), sorted."""
     digest = hashlib.sha256()
     for path in sorted(native_dir.rglob("*")):
         if path.suffix in SOURCE_SUFFIXES and path.is_file():

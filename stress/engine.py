@@ -411,11 +411,56 @@ def _who(tid: int) -> str:
 
 _SIGNAL_CAUSE = {
     "SIGABRT": "called abort() (a failed assert?)",
-    "SIGSEGV": "dereferenced a bad pointer without the primitives (or overflowed its stack)",
+    "SIGSEGV": "dereferenced a bad pointer without the primitives",
     "SIGBUS": "dereferenced a misaligned or unmapped address without the primitives",
     "SIGFPE": "divided by zero",
     "SIGILL": "executed an illegal instruction",
 }
+
+
+_CODE_NAME_BYTES = 512
+
+
+def _code_at(ex: Execution, pc: int) -> str:
+    """The function holding an instruction address ("symbol+0xoff in object"),
+    else the object and offset."""
+    buffer = ex._ffi.new("char[]", _CODE_NAME_BYTES)
+    length = ex._lib.lfs_describe_code(pc, buffer, _CODE_NAME_BYTES)
+    return ex._ffi.string(buffer, length).decode(errors="replace") if length else "no loaded object"
+
+
+def _crash_violation(ex: Execution, v) -> Violation:
+    """A fatal signal on a virtual thread, blamed on whoever faulted: the
+    code under test, its stack running out, or lfstress's own engine."""
+    from .contained import signal_name
+    name = signal_name(v.detail)
+    where = f"T{v.tid}" if v.tid >= 0 else "setup"
+    provenance: dict[str, object] = {"signal": name}
+    at = accessing = ""
+    if v.fault_pc:
+        code = _code_at(ex, v.fault_pc)
+        provenance.update(pc=hex(v.fault_pc), code=code)
+        at = f" at {v.fault_pc:#x} (in {code})"
+        if name in ("SIGSEGV", "SIGBUS"):
+            provenance["address"] = hex(v.fault_address)
+            accessing = f", accessing {v.fault_address:#x}"
+    if v.fault_on_guard_page:
+        provenance["faulted_in"] = "the code under test"
+        message = (f"{where} overflowed its stack at step {v.step}: {name}{at}{accessing}, on the guard page "
+                   "below the fiber's stack (recursion too deep or locals too large); the engine caught it "
+                   "and ended this execution")
+    elif v.fault_in_engine:
+        provenance["faulted_in"] = "lfstress"
+        message = (f"the harness faulted{at} with {name}{accessing}, while running {where} at step {v.step}: "
+                   "this is a bug in lfstress, not in the code under test")
+    else:
+        if v.fault_pc:
+            provenance["faulted_in"] = "the code under test"
+        message = (f"{where} crashed with {name} at step {v.step}: the code under test "
+                   + _SIGNAL_CAUSE.get(name, "raised a fatal signal")
+                   + f"{at}{accessing}; the engine caught it and ended this execution")
+    return Violation("crash", message, step=v.step, thread=v.tid if v.tid >= 0 else None,
+                     provenance=provenance)
 
 
 def _engine_violation(ex: Execution, v) -> Violation:
@@ -438,13 +483,7 @@ def _engine_violation(ex: Execution, v) -> Violation:
         return Violation(kind, f"the execution exceeded its step cap of {ex.step_cap} steps",
                          step=v.step)
     if kind == "crash":
-        from .contained import signal_name
-        name = signal_name(v.detail)
-        where = f"T{v.tid}" if v.tid >= 0 else "setup"
-        return Violation(kind, f"{where} crashed with {name} at step {v.step}: the code under test "
-                         + _SIGNAL_CAUSE.get(name, "raised a fatal signal")
-                         + "; the engine caught it and ended this execution",
-                         step=v.step, thread=v.tid if v.tid >= 0 else None, provenance={"signal": name})
+        return _crash_violation(ex, v)
     if kind == "deadlock":
         return Violation(kind, "no thread can run (all wait), but some have not finished", step=v.step)
     fields = {

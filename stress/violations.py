@@ -23,7 +23,7 @@ KIND_SUMMARY: dict[str, str] = {
     "cycle": "following next from head loops",
     "livelock": "the execution exceeded its step cap",
     "deadlock": "no thread can run, but some have not finished",
-    "crash": "the code under test crashed",
+    "crash": "a fatal signal (a fault, abort()) stopped a thread: in the code under test, or in lfstress itself",
     "wild-pointer": "the code under test accessed memory outside the node pool and its roots",
     "pool-exhausted": "the node pool ran out of nodes",
     "nondeterministic": "replaying the same schedule gave a different trace",

@@ -34,9 +34,15 @@ typedef struct {
     uint32_t alloc_step;
     int64_t address_offset;
     int32_t other_slot;
+    int32_t fault_in_engine;
+    int32_t fault_on_guard_page;
+    uint64_t fault_pc;
+    uint64_t fault_address;
 } lfs_violation_t;
 
 typedef struct lfs_exec lfs_exec_t;
+
+size_t lfs_describe_code(uint64_t pc, char *out, size_t size);
 
 lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capacity,
                          int reuse, const int64_t *options, uint64_t step_cap);

@@ -1,6 +1,6 @@
 /*
  * crashguard.c — code under test that crashes ends its execution, not the
- * harness (stepped build; issue 8).
+ * harness (stepped build).
  *
  * Design. The structures under test are broken on purpose, and a structure a
  * user brings may fail an assert() (SIGABRT), divide by zero (SIGFPE) or
@@ -10,7 +10,9 @@
  * does what a debugger's "catch" does, in-process: a handler for SIGABRT,
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL asks the stepper (the hook) whether a
  * fiber was running; if so the stepper records a "crash" violation naming the
- * signal and switches back to the driver, abandoning the fiber's stack (and
+ * signal, the faulting instruction and whether it lies in the engine's own
+ * code (code_address.c: then the bug is lfstress's, not the code under
+ * test's) and switches back to the driver, abandoning the fiber's stack (and
  * the handler's frame on it) as it abandons a thread that hit a wild pointer.
  * The execution is a deterministic function of its schedule, so the crash
  * replays from its token like any other violation.
@@ -38,8 +40,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
+#include "code_address.h"
 #include "crashguard.h"
 
 #define ALT_STACK_SIZE (64 * 1024)
@@ -50,12 +54,33 @@ static lfs_crash_hook_t crash_hook;
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
 static __thread int armed;
 
+/* The interrupted instruction, from the signal's machine context. */
+static uintptr_t interrupted_pc(const void *uc)
+{
+    const ucontext_t *ctx = uc;
+#if defined(__x86_64__)
+    return (uintptr_t)ctx->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)ctx->uc_mcontext.pc;
+#else
+    (void)ctx;
+    return 0; /* the report then names no instruction */
+#endif
+}
+
 static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
 {
-    int ours = info->si_code > 0              /* a fault the kernel raised here */
-               || info->si_pid == getpid();   /* raise() / abort() in this process */
-    if (ours && crash_hook)
-        crash_hook(sig); /* does not return when a fiber was running */
+    int fault = info->si_code > 0;            /* a fault the kernel raised here */
+    int ours = fault || info->si_pid == getpid(); /* or raise() / abort() in this process */
+    if (ours && crash_hook) {
+        lfs_crash_site_t site = { .signal = sig };
+        if (fault) {
+            site.pc = interrupted_pc(uc);
+            site.address = (uintptr_t)info->si_addr;
+            site.in_engine = lfs_code_in_engine(site.pc);
+        }
+        crash_hook(&site); /* does not return when a fiber was running */
+    }
 
     const struct sigaction *prev = &previous[sig];
     if (prev->sa_flags & SA_SIGINFO) {

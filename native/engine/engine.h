@@ -102,6 +102,13 @@ typedef struct lfs_violation {
     uint32_t alloc_step;
     int64_t address_offset; /* wild pointer: offset from pool base */
     int32_t other_slot;     /* publish-from-stale: the node being linked */
+    /* crash: the faulting instruction (0: a signal sent, not a fault) and the
+     * address it accessed, whether the instruction is the engine's own code,
+     * and whether the access hit the fiber's stack guard page (overflow). */
+    int32_t fault_in_engine;
+    int32_t fault_on_guard_page;
+    uint64_t fault_pc;
+    uint64_t fault_address;
 } lfs_violation_t;
 
 enum lfs_reuse_policy { LFS_REUSE_LIFO = 0, LFS_REUSE_FIFO = 1, LFS_REUSE_NEVER = 2 };
@@ -114,6 +121,10 @@ enum lfs_exec_status {
 };
 
 typedef struct lfs_exec lfs_exec_t;
+
+/* The function (or else object + offset) holding an instruction address, for
+ * a crash report: "symbol+0xoff in object". Returns the length written. */
+size_t lfs_describe_code(uint64_t pc, char *out, size_t size);
 
 /* Structures compiled into this build. */
 unsigned lfs_structure_count(void);

@@ -40,6 +40,11 @@ void lfs_fiber_destroy(lfs_fiber_t *f)
     f->stack = NULL;
 }
 
+int lfs_fiber_guard_page_holds(const lfs_fiber_t *f, uintptr_t addr)
+{
+    return f->stack && addr - (uintptr_t)f->stack < page_size();
+}
+
 #if LFS_FIBER_ASM
 
 /* lfs_fiber_switch_sp(void **save_sp, void *next_sp): push the callee-saved

@@ -11,6 +11,7 @@
 #define LFS_FIBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__)
 #define LFS_FIBER_ASM 1
@@ -33,6 +34,9 @@ typedef void (*lfs_fiber_entry)(void *arg);
 /* Allocate a stack (with a guard page). Returns 0 on success. */
 int lfs_fiber_create(lfs_fiber_t *f, size_t stack_size);
 void lfs_fiber_destroy(lfs_fiber_t *f);
+/* Whether addr lies in f's guard page: a fault there is a stack overflow.
+ * Async-signal-safe. */
+int lfs_fiber_guard_page_holds(const lfs_fiber_t *f, uintptr_t addr);
 /* Prepare f so that the next switch into it calls entry(arg) on a fresh
  * stack. entry must never return: it switches away for the last time. */
 void lfs_fiber_prepare(lfs_fiber_t *f, lfs_fiber_entry entry, void *arg);

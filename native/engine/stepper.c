@@ -172,13 +172,9 @@ static lfs_violation_t *add_violation(lfs_exec_t *ex, lfs_vthread_t *t, int kind
     return v;
 }
 
-/* A fatal violation: the thread cannot go on, the execution ends here. */
-static void __attribute__((noreturn)) fatal(lfs_exec_t *ex, lfs_vthread_t *t, int kind,
-                                            int detail, int64_t offset)
+/* The thread cannot go on: the execution ends here. */
+static void __attribute__((noreturn)) abandon_thread(lfs_exec_t *ex, lfs_vthread_t *t)
 {
-    lfs_violation_t *v = add_violation(ex, t, kind, detail, NO_SLOT);
-    if (v)
-        v->address_offset = offset;
     ex->status = LFS_EXEC_ABORTED;
     t->status = T_CRASHED;
     t->pending = -1;
@@ -186,14 +182,34 @@ static void __attribute__((noreturn)) fatal(lfs_exec_t *ex, lfs_vthread_t *t, in
     abort(); /* never resumed */
 }
 
+/* A fatal violation: the thread cannot go on, the execution ends here. */
+static void __attribute__((noreturn)) fatal(lfs_exec_t *ex, lfs_vthread_t *t, int kind,
+                                            int detail, int64_t offset)
+{
+    lfs_violation_t *v = add_violation(ex, t, kind, detail, NO_SLOT);
+    if (v)
+        v->address_offset = offset;
+    abandon_thread(ex, t);
+}
+
 /* The crash guard's hook: a fatal signal (abort(), a raw dereference) taken
  * while a virtual thread runs ends the execution with a "crash" violation
- * naming the signal; taken anywhere else, it is not ours (we return). */
-static void crashed_on_fiber(int sig)
+ * naming the signal and where it faulted; taken anywhere else, it is not ours
+ * (we return). */
+static void crashed_on_fiber(const lfs_crash_site_t *site)
 {
     lfs_vthread_t *t = cur_t;
-    if (t && cur_ex && t->status == T_READY)
-        fatal(cur_ex, t, LFS_V_CRASH, sig, 0);
+    lfs_exec_t *ex = cur_ex;
+    if (!t || !ex || t->status != T_READY)
+        return;
+    lfs_violation_t *v = add_violation(ex, t, LFS_V_CRASH, site->signal, NO_SLOT);
+    if (v) {
+        v->fault_pc = site->pc;
+        v->fault_address = site->address;
+        v->fault_in_engine = site->in_engine;
+        v->fault_on_guard_page = site->pc && lfs_fiber_guard_page_holds(&t->fiber, site->address);
+    }
+    abandon_thread(ex, t);
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,7 +15,10 @@
  *   variant   what run() does                         stepped         free-running (child)
  *   wild      loads through a pointer to page zero    wild-pointer    crash (SIGSEGV)
  *             (option how=1: plain C dereference,     crash (SIGSEGV)
- *              how=2: runaway recursion)              crash (SIGSEGV)
+ *              how=2: runaway recursion,              crash (SIGSEGV)
+ *              how=3: CAS with `expected` pointing    crash (SIGSEGV) crash (SIGSEGV)
+ *              to page zero: the engine itself        in the engine
+ *              faults reading it)
  *   spin      CAS-retry loop that can never succeed   livelock (cap)  livelock (deadline)
  *   abort     calls abort() after one shared load     crash (SIGABRT) crash (SIGABRT)
  *   exhaust   allocates nodes and never frees them    pool-exhausted  pool-exhausted
@@ -123,6 +126,8 @@ static int wild_run(void *shared, void *local, lfs_word_t arg, lfs_word_t *resul
         *result = *(volatile lfs_word_t *)field;
     else if (s->how == 2) /* a stack overflow on the thread's own stack */
         *result = runaway(ref);
+    else if (s->how == 3) /* a private argument the engine dereferences, unchecked */
+        *result = lfs_cas(&s->word, (lfs_word_t *)field, 1, LFS_ACQ_REL);
     else
         *result = lfs_load(field, LFS_ACQUIRE);
     return LFS_OK;
@@ -190,8 +195,9 @@ static int exhaust_run(void *shared, void *local, lfs_word_t arg, lfs_word_t *re
 
 LFS_TESTONLY_PROBE(wild, "run() loads through a wild pointer (null + 16)", wild_init,
                    .n_options = 1,
-                   .options = { { "how", 0, 2, 0,
-                                  "0: through lfs_load, 1: plain C dereference, 2: runaway recursion" } });
+                   .options = { { "how", 0, 3, 0,
+                                  "0: through lfs_load, 1: plain C dereference, 2: runaway recursion, "
+                                  "3: as lfs_cas's expected" } });
 LFS_TESTONLY_PROBE(spin, "run() retries a CAS that never succeeds (livelock)", probe_init);
 LFS_TESTONLY_PROBE(abort, "run() calls abort()", probe_init);
 LFS_TESTONLY_PROBE(exhaust, "run() allocates nodes until the pool runs out", probe_init);
