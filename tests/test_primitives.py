@@ -5,9 +5,9 @@
   and checks its own results (abort() on a broken invariant, a "crash"):
   clean under every scheduler for more than 10,000 executions in all, with
   the conservation of its results checked here as well, and on real threads;
-- a user's five-line counter calling lfs_fetch_add or lfs_exchange: these two
-  primitives crashed at step 0 when fibers were entered with the stack 8
-  bytes off the ABI's alignment (the first aligned SSE spill faulted).
+- a user's five-line counter calling lfs_fetch_add or lfs_exchange, the two
+  primitives whose stepped code spills SSE registers: a fiber entered off the
+  ABI's 16-byte stack alignment faults there at step 0.
 """
 
 from __future__ import annotations

@@ -6,18 +6,18 @@
  * Why it exists. The built-in structures use load, store and CAS; a user's
  * code may use any primitive, and a primitive that none of them calls can be
  * broken in either build without a single test noticing (a fiber stack
- * entered 8 bytes off the ABI's alignment faulted in the first aligned SSE
- * spill of exchange and fetch-add only). So each `run` walks down `depth`
- * frames (option, default 5), each holding 4 KiB of doubles that the
+ * entered off the ABI's 16-byte alignment faults only in code that spills
+ * SSE registers, as exchange and fetch-add do). So each `run` walks down
+ * `depth` frames (option, default 5), each holding 4 KiB of doubles that the
  * compiler fills with aligned vector stores and that must still add up after
  * the frames below have been switched out and in; in each frame it uses
  * store, load, fetch-add, exchange, CAS and a fence with the frame's memory
- * order, so that one run uses each of them with all five orders. At the
- * bottom it takes a ticket lock (fetch-add, load, wait_while), increments a
- * word with plain load and store inside it, and hands a node over through an
- * exchange of a link: alloc, init_store, node_at/node_index/node_size,
- * retire and reclaim (or reclaim_oldest) of the node it took back, and
- * alloc + free of a scratch node.
+ * order, so that a run of depth 5 or more uses each of them with all five
+ * orders. At the bottom it takes a ticket lock (fetch-add, load,
+ * wait_while), increments a word with plain load and store inside it, and
+ * hands a node over through an exchange of a link: alloc, init_store,
+ * node_at/node_index/node_size, retire and reclaim (or reclaim_oldest) of
+ * the node it took back, and alloc + free of a scratch node.
  *
  * What it checks. Every invariant below holds under any interleaving and, on
  * real threads, under any memory order the frames use (the lock and the
