@@ -122,6 +122,8 @@ class Stats:
     guarantee: float | None = None                 # pct: 1/(n·k^(d-1))
     bound: int | None = None                       # exhaustive: preemption level reached
     fully_explored: bool | None = None             # exhaustive: the whole space was run
+    verified: int | None = None                    # exhaustive: every schedule up to this many preemptions ran clean
+    level_executions: int = 0                      # exhaustive: executions run at level ``bound``
     interrupted: bool = False                      # Ctrl-C: the figures are what ran so far
 
     @property
@@ -177,6 +179,7 @@ class Stats:
             "first_violation_seconds": self.first_violation_seconds,
             "seconds": round(self.seconds, 4), "pct_guarantee": self.guarantee,
             "exhaustive_bound": self.bound, "fully_explored": self.fully_explored,
+            "verified_preemptions": self.verified,
             "interrupted": self.interrupted,
         }
 
@@ -192,9 +195,27 @@ class Stats:
         if self.guarantee is not None:
             out.append(f"pct guarantee   each execution finds a depth-d bug with p >= {self.guarantee:.3g}")
         if self.bound is not None:
-            done = "the whole space was explored" if self.fully_explored else "not exhausted"
-            out.append(f"exhaustive      preemption bound reached {self.bound}; {done}")
+            out.append(f"exhaustive      {self.exhaustive_summary()}")
         return out
+
+    def exhaustive_summary(self) -> str:
+        """What an exhaustive search established, in words: the preemption
+        bound up to which every schedule ran without a failure, and how far
+        the next level got."""
+        if self.fully_explored and not self.violating:
+            return f"verified up to {_preemptions(self.verified)}: every interleaving was explored"
+        upto = ("no preemption level was fully explored" if self.verified is None
+                else f"verified up to {_preemptions(self.verified)}")
+        if self.violating:
+            return f"{upto}; a failure was found with {_preemptions(self.bound)}"
+        if self.verified == self.bound:
+            return f"{upto}, the bound asked for"
+        return (f"{upto}; the budget ran out after {self.level_executions} executions "
+                f"with {_preemptions(self.bound)}")
+
+
+def _preemptions(n: int | None) -> str:
+    return f"{n} preemption{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -600,6 +621,9 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
         stats.interrupted = True
     stats.bound = policy.bound
     stats.fully_explored = policy.fully_explored and not stats.interrupted
+    stats.level_executions = policy.level_executions
+    # A failure at level b leaves levels below b verified, not b itself.
+    stats.verified = policy.verified if not stats.violating else (policy.bound - 1 if policy.bound else None)
     return stats, failure
 
 

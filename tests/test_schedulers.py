@@ -88,6 +88,45 @@ def test_exhaustive_says_when_the_space_is_fully_explored():
     assert len(seen) == policy.executions == result.stats.executions > 10
 
 
+def test_exhaustive_cut_by_the_budget_says_which_bound_it_verified():
+    target = story_target("classic-aba", "tagged")
+    stats = explore(target, "exhaustive", executions=300, shrink=False).stats
+    assert stats.verified == stats.bound - 1 and 0 < stats.level_executions < 300
+    summary = stats.exhaustive_summary()
+    assert summary == (f"verified up to {stats.verified} preemptions; the budget ran out after "
+                       f"{stats.level_executions} executions with {stats.bound} preemptions")
+    # The claim holds: every schedule with at most `verified` preemptions is
+    # exactly the executions run before the last level started.
+    policy = ExhaustivePolicy(max_preemptions=stats.verified)
+    ex = target.execution()
+    while policy.has_next():
+        run_policy(ex, policy, 0)
+    assert policy.executions == stats.executions - stats.level_executions
+
+
+def test_exhaustive_wording_never_claims_more_than_it_ran(capsys):
+    from stress.cli import main
+    main(["explore", "--story", "classic-aba", "--variant", "tagged", "--scheduler", "exhaustive",
+          "--budget", "300"])
+    out = capsys.readouterr().out
+    assert "whole space" not in out and "within the budget" not in out
+    assert "no violation found: verified up to 2 preemptions; the budget ran out after" in out
+    main(["explore", "--story", "classic-aba", "--variant", "tagged", "--scheduler", "exhaustive",
+          "--max-preemptions", "1", "--budget", "5000"])
+    assert "no violation found: verified up to 1 preemption, the bound asked for" in capsys.readouterr().out
+
+
+def test_exhaustive_fully_explored_is_verified_to_its_deepest_level():
+    from stress.token import Target
+    target = Target("msqueue", "tagged", ((("dequeue", None),), (("dequeue", None),)), (1,))
+    stats = explore(target, "exhaustive", executions=100_000, shrink=False).stats
+    assert stats.fully_explored and stats.verified == stats.bound
+    assert stats.exhaustive_summary().endswith("every interleaving was explored")
+    failing = explore(story_target("classic-aba", "naive"), "exhaustive", executions=500, shrink=False).stats
+    assert failing.verified == 0 and failing.exhaustive_summary() == (
+        "verified up to 0 preemptions; a failure was found with 1 preemption")
+
+
 def test_exhaustive_levels_are_exact_preemption_counts():
     from stress.token import Target
     target = Target("msqueue", "tagged", ((("dequeue", None),), (("enqueue", 5),)), (1,))

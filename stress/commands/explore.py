@@ -84,8 +84,12 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  note: {note}")
     if failure is None:
-        print("interrupted: no violation found in what ran" if result.stats.interrupted
-              else "no violation found within the budget")
+        if result.stats.interrupted:
+            print("interrupted: no violation found in what ran")
+        elif result.stats.bound is not None:
+            print(f"no violation found: {result.stats.exhaustive_summary()}")
+        else:
+            print("no violation found within the budget")
         return _status(result)
     found = result.failure
     print()

@@ -13,7 +13,10 @@ try: with no more preemptions than the level it goes on the stack (depth
 first), with one more it waits for the next level. Every schedule is the
 extension of exactly one prefix, so no execution runs twice, and when both
 the stack and the next level are empty the whole space has been explored —
-``exhausted`` says so.
+``fully_explored`` says so. When a budget stops the search earlier, what it
+has established is ``verified``: the highest preemption count whose every
+schedule ran (levels are finished in order), and ``level_executions`` says
+how far the next level got.
 
 No partial-order reduction yet: interleavings that only reorder independent
 steps are all run (the spaces of the scenarios here are small).
@@ -37,6 +40,7 @@ class ExhaustivePolicy(BasePolicy):
         self._masks: list[int] = []
         self._current: int | None = None
         self.executions = 0
+        self.level_executions = 0     # executions run at the current level (``bound``)
 
     @property
     def exhausted(self) -> bool:
@@ -52,6 +56,13 @@ class ExhaustivePolicy(BasePolicy):
         """Every interleaving of the execution was run (no bound cut any off)."""
         return not self._stack and not self._next_level
 
+    @property
+    def verified(self) -> int | None:
+        """The highest preemption count up to which every schedule ran (None:
+        not even the schedules without a preemption were all run)."""
+        done = self.bound if not self._stack else self.bound - 1
+        return done if done >= 0 else None
+
     def has_next(self) -> bool:
         return not self.exhausted
 
@@ -60,6 +71,7 @@ class ExhaustivePolicy(BasePolicy):
             if self.exhausted:
                 raise StopIteration("the exhaustive search has no schedule left")
             self.bound += 1
+            self.level_executions = 0
             self._stack = self._next_level[::-1]
             self._next_level = []
         self._prefix, self._prefix_preemptions = self._stack.pop()
@@ -77,6 +89,7 @@ class ExhaustivePolicy(BasePolicy):
 
     def finish(self, ex, choices: list[int]) -> None:
         self.executions += 1
+        self.level_executions += 1
         masks = self._masks
         start = len(self._prefix)
         preemptions = self._prefix_preemptions
@@ -98,7 +111,7 @@ class ExhaustivePolicy(BasePolicy):
 
     def describe(self) -> dict:
         return {"scheduler": self.name, "bound": self.bound, "fully_explored": self.fully_explored,
-                "max_preemptions": self.max_preemptions}
+                "verified": self.verified, "max_preemptions": self.max_preemptions}
 
     def __repr__(self) -> str:
         return f"ExhaustivePolicy(max_preemptions={self.max_preemptions})"
