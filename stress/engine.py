@@ -15,7 +15,8 @@ Traces never show raw addresses: a node reference is shown as its pool slot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection, Iterable, Sequence
+from functools import partial
+from typing import Callable, Collection, Iterable, Sequence
 
 from .errors import EngineError, UsageError
 from .history import History, Operation
@@ -155,6 +156,18 @@ def build_snapshot(info: StructureInfo, *, states, gens, words, shared, decode,
                     retired_by if retired_by is not None else (-1,) * cap)
 
 
+@dataclass(frozen=True)
+class NativeChunk:
+    """What one call of the native search ran (``Execution.run_native_chunk``)."""
+
+    executions: int
+    steps_total: int
+    steps_min: int | None
+    steps_max: int
+    violating: int
+    first_violation: int | None     # index in the chunk of the first flagged execution
+
+
 class Execution:
     """A reusable stepped execution (see module docstring)."""
 
@@ -272,8 +285,55 @@ class Execution:
         """Index in its program of the operation thread tid is in, -1 when done."""
         return self._lib.lfs_exec_thread_op(self._ptr, tid)
 
-    def retired_count(self, tid: int) -> int:
-        return self._lib.lfs_exec_retired_count(self._ptr, tid)
+    def event_count(self) -> int:
+        """Events recorded so far in this execution."""
+        return self._lib.lfs_exec_event_count(self._ptr)
+
+    # ------------------------------------------------------------------
+    # Fast paths for search loops: no per-step checks or Python objects.
+
+    def stepper(self) -> Callable[[int], int]:
+        """A bare step function for tight scheduling loops: ``step(tid)``
+        returns the new enabled mask, or a negative number when thread tid
+        was not enabled (no exception: the loop decides)."""
+        return partial(self._step, self._ptr)
+
+    def native_search_params(self, policy_code: int, *, depth: int = 3, k: int = 1,
+                             kinds: Collection[str] | None = None):
+        """Validated parameters of the native search (native/engine/search.c)
+        under the policy with this code (``stress.schedulers.NATIVE_POLICY_CODES``),
+        stopping at the engine-visible ``kinds`` (None: at any). Opaque: pass
+        them to ``run_native_chunk`` and ``native_choices``."""
+        params = self._ffi.new("lfs_search_params_t *")
+        params.want_kinds = engine_kind_mask(kinds)
+        params.policy = policy_code
+        params.nthreads = self.nthreads
+        params.pct_depth = depth
+        params.pct_k = k
+        if not self._lib.lfs_search_params_valid(params):
+            raise UsageError(f"invalid native search parameters (policy {policy_code}, depth {depth}, k {k})")
+        return params
+
+    def run_native_chunk(self, params, first_seed: int, count: int, *,
+                         stop_at_violation: bool) -> "NativeChunk":
+        """Run executions seeded first_seed, first_seed+1, ... whole in C;
+        with stop_at_violation, stop after the first one the engine flags."""
+        out = self._ffi.new("lfs_search_stats_t *")
+        self._lib.lfs_search_run(self._ptr, params, first_seed, count, 1 if stop_at_violation else 0, out)
+        return NativeChunk(out.executions, out.steps_total, out.steps_min if out.executions else None,
+                           out.steps_max, out.violating,
+                           out.first_violation if out.first_violation >= 0 else None)
+
+    def native_choices(self, params, seed: int) -> list[int]:
+        """The thread choices the native search makes for one seed (the
+        execution is left ended)."""
+        size = 1024
+        while True:
+            buf = self._ffi.new("uint8_t[]", size)
+            n = self._lib.lfs_search_one(self._ptr, params, seed, buf, size)
+            if n >= 0:
+                return list(self._ffi.unpack(buf, n))
+            size *= 8
 
     # ------------------------------------------------------------------
     def decode_ref(self, word: int) -> int | None:

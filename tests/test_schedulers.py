@@ -241,14 +241,11 @@ def test_pct_reports_its_guarantee():
     assert result.stats.guarantee == pytest.approx(1 / (2 * k))
 
 
-def test_hypothesis_strategy_rule_and_registration():
-    import hypothesis.internal.entropy as entropy
+def test_hypothesis_strategy_rule():
     from hypothesis.errors import InvalidArgument
 
-    from stress.schedulers import base
     from stress.schedulers.hypothesis_strategy import HypothesisSchedulePolicy, run_schedule, schedules
 
-    assert any(r is base.unseeded_source for r in entropy.RANDOMS_TO_MANAGE.values())
     ex = story_target("classic-aba", "naive").execution()
     # All zeros and the empty list: lowest enabled thread, run to the end: no preemption.
     assert run_schedule(ex, []) == run_schedule(ex, [0] * 50) == [0] * 7 + [1] * 17

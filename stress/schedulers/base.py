@@ -20,7 +20,6 @@ execution (``lfstress replay --seed``).
 
 from __future__ import annotations
 
-import random as _random
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,15 +46,6 @@ class SplitMix64:
     def below(self, n: int) -> int:
         """Uniform in [0, n): one draw, multiply-shift (no rejection)."""
         return (self.next() * n) >> 64
-
-
-# Where a seed comes from when none is given. A random.Random, so that
-# Hypothesis can seed and replay it (registered in hypothesis_strategy.py).
-unseeded_source = _random.Random()
-
-
-def fresh_seed() -> int:
-    return unseeded_source.getrandbits(63)
 
 
 def enabled_threads(mask: int) -> list[int]:
@@ -125,18 +115,16 @@ def run_policy(ex: "Execution", policy: Policy, seed: int, *, masks: list[int] |
     """Run one whole execution of ex under policy; return its choices.
     When ``masks`` is a list, the enabled mask before each choice is appended."""
     policy.start(ex, seed)
-    step_fn, ptr = ex._lib.lfs_exec_step, ex._ptr
+    step = ex.stepper()
     choose = policy.choose
     choices: list[int] = []
     mask = ex.start()
-    step = 0
     while mask > 0:
-        tid = choose(mask, step)
+        tid = choose(mask, len(choices))
         if masks is not None:
             masks.append(mask)
         choices.append(tid)
-        mask = step_fn(ptr, tid)
-        step += 1
+        mask = step(tid)
     if mask < 0:
         from ..errors import EngineError
         raise EngineError(f"{policy.name} chose thread {choices[-1]}, which was not enabled")
@@ -150,7 +138,7 @@ def run_choices(ex: "Execution", choices: Sequence[int], *, masks: list[int] | N
     Returns the choices actually made. Strict (the default): a choice naming a
     thread that is not enabled raises ReplayDivergence. Lenient (used while
     shrinking): such a choice is skipped."""
-    step_fn, ptr = ex._lib.lfs_exec_step, ex._ptr
+    step = ex.stepper()
     made: list[int] = []
     mask = ex.start()
     current = None
@@ -166,14 +154,14 @@ def run_choices(ex: "Execution", choices: Sequence[int], *, masks: list[int] | N
         if masks is not None:
             masks.append(mask)
         made.append(tid)
-        mask = step_fn(ptr, tid)
+        mask = step(tid)
         current = tid
     while mask > 0:
         tid = default_choice(mask, current)
         if masks is not None:
             masks.append(mask)
         made.append(tid)
-        mask = step_fn(ptr, tid)
+        mask = step(tid)
         current = tid
     return made
 

@@ -16,11 +16,6 @@ then thread 1 ...).
         ex = ...
         run_schedule(ex, schedule)
         assert not ex.violations()
-
-The module registers the scheduler's seed source (``base.unseeded_source``)
-with ``hypothesis.register_random`` (trio does the same with its scheduler
-RNG), so a policy created inside a Hypothesis test without an explicit seed
-is seeded — and replayed, and shrunk — by Hypothesis.
 """
 
 from __future__ import annotations
@@ -30,9 +25,7 @@ from typing import Sequence
 import hypothesis
 from hypothesis import strategies as st
 
-from .base import BasePolicy, default_choice, enabled_threads, unseeded_source
-
-hypothesis.register_random(unseeded_source)
+from .base import BasePolicy, default_choice, enabled_threads
 
 
 def schedules(*, min_size: int = 0, max_size: int = 400, max_value: int = 255) -> st.SearchStrategy[list[int]]:

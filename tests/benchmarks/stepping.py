@@ -30,8 +30,7 @@ PROGRAMS = [[("enqueue", t + 1), ("dequeue", None)] for t in range(3)]
 
 
 def _loop(ex: Execution, seconds: float, policy: str) -> tuple[int, int, float]:
-    lib, ptr = ex._lib, ex._ptr
-    start, step, status = lib.lfs_exec_start, lib.lfs_exec_step, lib.lfs_exec_status
+    start, step, enabled = ex.start, ex.stepper(), ex.enabled
     rng = random.Random(1)
     enabled_lists = [[t for t in range(3) if m >> t & 1] for m in range(8)]
     steps = executions = 0
@@ -39,19 +38,19 @@ def _loop(ex: Execution, seconds: float, policy: str) -> tuple[int, int, float]:
     deadline = t0 + seconds
     while time.perf_counter() < deadline:
         for _ in range(100):
-            mask = start(ptr)
+            mask = start()
             if policy == "random":
                 while mask:
                     choices = enabled_lists[mask]
-                    mask = step(ptr, choices[int(rng.random() * len(choices))])
+                    mask = step(choices[int(rng.random() * len(choices))])
                     steps += 1
             elif policy == "lowest":
                 while mask:
-                    mask = step(ptr, (mask & -mask).bit_length() - 1)
+                    mask = step((mask & -mask).bit_length() - 1)
                     steps += 1
             else:  # floor: as many calls as an execution has steps, doing nothing
                 for _ in range(56):
-                    status(ptr)
+                    enabled()
                 steps += 56
             executions += 1
     return steps, executions, time.perf_counter() - t0
