@@ -10,7 +10,9 @@ Layout:
   violations     the violation kinds and record
   story          the essay's story, replayed step by step (the demo)
   schedulers/    random, pct, urw, exhaustive, hypothesis, replay
-  explore        search: many executions under a scheduler, checked, shrunk
+  search/        search: many executions under a scheduler, checked, shrunk;
+                 its record, schedule type and backends (serial, processes)
+  shrink         the smallest failure with the same violation kind
   token, replay  replay tokens, and re-running them byte for byte
   scenario, suite  scenario files and judging scenario x variant
   strategies     Hypothesis strategies of programs and schedules, for users' tests
@@ -27,5 +29,5 @@ from .errors import LfstressError as LfstressError
 from .errors import UsageError as UsageError
 from .violations import Violation as Violation
 from .checks import check_execution as check_execution
-from .explore import explore as explore
+from .search import explore as explore
 from .token import Target as Target

@@ -4,7 +4,8 @@
 table) and makes one item per variant, with ids like
 ``essay_story.toml::naive``. An item searches for violations (see
 stress.suite) and passes when the outcome matches the scenario's
-expectation. A failing item prints the failure report and the exact lines to
+expectation; its seed, executions and outcome are recorded as the item's
+user properties (``--junitxml`` shows them). A failing item prints the failure report and the exact lines to
 reproduce it: ``lfstress replay TOKEN`` and ``pytest ITEM --stress-seed=N``.
 
 Options (group "lfstress"): --stress-seed, --stress-scheduler,
@@ -114,6 +115,9 @@ class ScenarioItem(pytest.Item):
             self.scenario, self.plan.name, seed=s["seed"],
             schedulers=(s["scheduler"],) if s["scheduler"] else None,
             executions=s["executions"], seconds=s["seconds"], jobs=s["jobs"])
+        # The search's figures, for --junitxml and other report plugins.
+        self.user_properties += [("seed", outcome.seed), ("executions", outcome.stats.executions),
+                                 ("outcome", outcome.outcome)]
         if not outcome.ok:
             raise ScenarioFailure(failure_text(outcome))
 

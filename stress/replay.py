@@ -59,7 +59,7 @@ def scenario_note(target: Target) -> str | None:
         return None
     import re
 
-    from .explore import story_target
+    from .story import story_target
     from .story import STORIES
 
     m = re.fullmatch(r"(.+)-(\d+)t", target.scenario)

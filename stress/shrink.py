@@ -31,6 +31,8 @@ from typing import Sequence
 
 from .checks import check_execution
 from .schedulers import ExhaustivePolicy, count_preemptions, run_choices, run_policy
+from .search.record import Failure
+from .search.schedule import Schedule
 from .token import Target, trace_hash
 
 
@@ -41,7 +43,7 @@ class _Candidate:
     masks: list[int]
     ops: list[int]            # per choice: the chosen thread's op index before the step
     preemptions: int
-    failure: object           # stress.explore.Failure
+    failure: Failure
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -51,7 +53,7 @@ class _Candidate:
 @dataclass
 class ShrinkResult:
     kind: str
-    failure: object                       # the shrunk stress.explore.Failure
+    failure: Failure                      # the shrunk failure
     before: dict[str, int]
     after: dict[str, int]
     attempts: int
@@ -102,14 +104,13 @@ class _Shrinker:
         return ex
 
     def _candidate(self, target: Target, ex, made: list[int], masks: list[int]) -> _Candidate | None:
-        from .explore import Failure
         result = check_execution(ex)
         if self.kind not in result.kinds:
             return None
         ops = _op_of_each_choice(ex, made)
         trace = ex.trace_text()
-        failure = Failure(target, made, result, None, count_preemptions(made, masks), trace_hash(trace),
-                          trace.count("\n"))
+        failure = Failure(target, Schedule.of_threads(made), result, None, count_preemptions(made, masks),
+                          trace_hash(trace), trace.count("\n"))
         return _Candidate(target, made, masks, ops, failure.preemptions, failure)
 
     def replay(self, target: Target, choices: Sequence[int]) -> _Candidate | None:
@@ -137,14 +138,14 @@ class _Shrinker:
 
 def _op_of_each_choice(ex, choices: Sequence[int]) -> list[int]:
     """For each choice, the op index its thread is in before the step (re-runs ex)."""
-    step_fn, ptr, thread_op = ex._lib.lfs_exec_step, ex._ptr, ex._lib.lfs_exec_thread_op
+    step, thread_op = ex.stepper(), ex.thread_op
     ops = []
     mask = ex.start()
     for tid in choices:
         if mask <= 0:
             break
-        ops.append(thread_op(ptr, tid))
-        mask = step_fn(ptr, tid)
+        ops.append(thread_op(tid))
+        mask = step(tid)
     return ops
 
 
@@ -172,7 +173,7 @@ def _blocks(choices: Sequence[int]) -> list[tuple[int, int]]:
 
 def shrink(failure, *, max_attempts: int = 2000, seconds: float = 5.0,
            kind: str | None = None) -> ShrinkResult:
-    """Minimise a stress.explore.Failure, keeping a violation of ``kind``
+    """Minimise a stress.search.Failure, keeping a violation of ``kind``
     (default: its decisive violation's kind)."""
     started = time.perf_counter()
     kind = kind or failure.kind

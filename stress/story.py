@@ -16,7 +16,8 @@ A schedule is described by its *shape* — run thread 0 until a landmark event,
 then thread 1 to the end, then thread 0 to the end — so the same story runs
 on every variant (hazard pointers take more steps to publish, but the
 landmarks are the same). ``build`` returns the exact choice sequence, which
-is what replay tokens record.
+is what replay tokens record. ``story_target`` is a story on one variant
+as a Target, for the search and replay.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .engine import Event, Execution
+from .errors import UsageError
+from .structures import lookup
+from .token import Target, content_hash
 
 Landmark = Callable[[Event], bool]
 
@@ -64,7 +68,7 @@ class Story:
 
         # Thread 0 up to its landmark.
         while mask & 1:
-            before = ex._lib.lfs_exec_event_count(ex._ptr)
+            before = ex.event_count()
             mask = step(0)
             if any(self.landmark(e) and e.tid == 0 for e in ex.events()[before:]):
                 break
@@ -102,3 +106,41 @@ CLASSIC_ABA = Story(
 )
 
 STORIES = {s.name: s for s in (ESSAY, CLASSIC_ABA)}
+
+
+# Reclamation that actually reclaims within a few operations: scan the hazards
+# / try to advance the epoch at every retire (the stories' and demo's choice).
+EAGER_OPTIONS = {"hp_threshold": 1, "epoch_threshold": 1}
+
+
+def story_hash(story) -> str:
+    return content_hash(story.name, story.initial, story.programs, sorted(story.options.items()))
+
+
+def story_target(name: str, variant: str, *, options: dict[str, int] | None = None,
+                 capacity: int = 16, step_cap: int = 10_000, reuse: str = "lifo",
+                 threads: int | None = None) -> Target:
+    """The Target of a built-in story (stress/story.py) on one variant, with
+    eager reclamation unless options say otherwise. ``threads=3`` adds a
+    third thread running thread 1's program again (values shifted by 10)."""
+    if name not in STORIES:
+        raise UsageError(f"unknown story {name!r} (allowed: {', '.join(STORIES)})")
+    story = STORIES[name]
+    info = lookup("msqueue", variant)
+    declared = {o.name for o in info.options}
+    merged = {k: v for k, v in EAGER_OPTIONS.items() if k in declared}
+    merged.update({k: v for k, v in story.options.items()})
+    merged.update(options or {})
+    programs = [tuple(p) for p in story.programs]
+    scenario = story.name
+    if threads is not None and threads != len(programs):
+        if threads < len(programs):
+            raise UsageError(f"story {name} has {len(programs)} threads; cannot run it with {threads}")
+        extra = programs[-1]
+        for n in range(len(programs), threads):
+            programs.append(tuple((op, None if arg is None else arg + 10 * n) for op, arg in extra))
+        scenario = f"{story.name}-{threads}t"
+    full = dict(zip((o.name for o in info.options), info.option_values(merged)))
+    return Target("msqueue", variant, tuple(programs), tuple(story.initial), tuple(full.items()),
+                  capacity, reuse, step_cap, scenario,
+                  content_hash(story_hash(story), threads or len(story.programs)))

@@ -10,8 +10,9 @@ scenario expects:
 
 Generated programs (``[threads.generate]``) are drawn per round from the seed
 for the seed-driven schedulers; under ``hypothesis`` the programs and the
-schedule are drawn together by Hypothesis, so it shrinks both, and its
-example database replays a failure first the next time.
+schedule are drawn together by Hypothesis, so it shrinks both. Under
+``hypothesis`` the example database (stress/search/hypothesis_search.py)
+replays an item's failure first the next time (``use_database``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .explore import Failure, Stats, counts, example_database, explore, run_failure
 from .scenario import Scenario, VariantPlan, generator_ops
+from .search import Failure, Stats, explore
+from .search.hypothesis_search import hypothesis_search
 from .token import Target
+
 
 @dataclass
 class VariantOutcome:
@@ -148,7 +151,7 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
                     executions=_split(share_exec, rounds, True),
                     seconds=_split(share_secs, rounds, False),
                     jobs=jobs, depth=search.depth, shrink=True, shrink_seconds=2.0,
-                    database_key=_db_key(scenario, variant) if use_database else None,
+                    example_database=use_database,
                     kinds=plan.kinds or None)
                 total.merge(result.stats)
                 outcome.notes.extend(result.notes)
@@ -176,61 +179,34 @@ def round_target(scenario: Scenario, variant: str, seed: int, round_index: int) 
     return scenario.target(variant, scenario.generator.draw(rng, generator_ops(scenario)))
 
 
-def _db_key(scenario: Scenario, variant: str, suffix: str = "") -> bytes:
-    """Where Hypothesis keeps this item's failing examples: changes with the file."""
-    return f"lfstress:{scenario.name}:{scenario.content_hash}:{variant}{suffix}".encode()
+def _db_key(scenario: Scenario, variant: str) -> bytes:
+    """Where Hypothesis keeps the failing examples of this item's drawn
+    programs: changes with the file."""
+    return f"lfstress:{scenario.name}:{scenario.content_hash}:{variant}:programs".encode()
 
 
 def _hypothesis_programs(scenario: Scenario, variant: str, seed: int, executions: int | None,
                          seconds: float | None, use_database: bool,
                          kinds: tuple[str, ...] = ()) -> tuple[Stats, Failure | None]:
     """Programs and schedule drawn together by Hypothesis (find + shrink)."""
-    from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
-    from hypothesis.errors import Flaky, NoSuchExample
 
-    from .checks import check_execution
     from .strategies import programs as program_strategy
     from .strategies import run_schedule, schedules
 
     gen = scenario.generator
     programs = program_strategy(scenario.structure, threads=gen.threads, max_operations=gen.operations,
                                 values=gen.values)
-    stats = Stats()
-    started = time.perf_counter()
-    deadline = started + seconds if seconds is not None else None
-    last: list = []
 
-    class OutOfTime(Exception):
-        pass
-
-    def fails(example) -> bool:
+    def run(example):
         progs, schedule = example
-        if deadline is not None and time.perf_counter() > deadline:
-            raise OutOfTime
         target = scenario.target(variant, progs)
         ex = target.execution()
-        choices = run_schedule(ex, schedule)
-        bad = counts(check_execution(ex), frozenset(kinds) if kinds else None)
-        stats.add_until_first_violation(len(choices), bad, started)
-        if bad:
-            last[:] = [(target, choices)]
-        return bad
+        return target, ex, run_schedule(ex, schedule)
 
-    try:
-        key = _db_key(scenario, variant, ":gen") if use_database else None
-        found = find(st.tuples(programs, schedules(max_size=16 * gen.threads * gen.operations)), fails,
-                     settings=settings(max_examples=executions or 10_000, deadline=None,
-                                       database=example_database(key),
-                                       suppress_health_check=list(HealthCheck),
-                                       phases=[Phase.reuse, Phase.generate, Phase.shrink]),
-                     random=random.Random(seed),
-                     database_key=key)
-        target = scenario.target(variant, found[0])
-        choices = run_schedule(target.execution(), found[1])
-    except (NoSuchExample, OutOfTime, Flaky, KeyboardInterrupt) as exc:  # Flaky: out of budget mid-shrink
-        stats.interrupted = isinstance(exc, KeyboardInterrupt)
-        if not last:
-            return stats, None
-        target, choices = last[0]
-    return stats, run_failure(target, choices, seed=seed)
+    started = time.perf_counter()
+    return hypothesis_search(
+        st.tuples(programs, schedules(max_size=16 * gen.threads * gen.operations)), run,
+        seed=seed, executions=executions, deadline=started + seconds if seconds is not None else None,
+        origin=started, database_key=_db_key(scenario, variant) if use_database else None,
+        kinds=frozenset(kinds) if kinds else None)

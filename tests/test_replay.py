@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from stress.cli import main
 from stress.errors import UsageError
-from stress.explore import explore, run_failure, story_target
+from stress.search import explore, run_failure
+from stress.story import story_target
 from stress.replay import NotDeterministic, replay
 from stress.token import Target, decode, decode_choices, encode, encode_choices
 

@@ -32,7 +32,7 @@ from stress.checks import check_execution
 from stress.cli import main
 from stress.contained import run_free
 from stress.errors import LfstressError, UsageError
-from stress.explore import explore, run_failure
+from stress.search import explore, run_failure
 from stress.replay import replay
 from stress.scenario import BUILTIN_SCENARIOS, load
 from stress.structures import catalogue
@@ -534,27 +534,32 @@ def test_explore_survives_each_broken_structure_and_returns_a_failure():
 
 
 @pytest.mark.parametrize("stop", [False, True])
-def test_folding_chunks_as_a_long_search_goes_gives_the_same_statistics(stop):
-    # The serial search folds its per-chunk records (memory stays flat over
-    # millions of executions); the merged figures must not change.
-    from stress.explore import Stats, _Chunk, _fold_chunks, _merge_chunks
+def test_folding_chunk_results_as_they_arrive_gives_the_serial_statistics(stop):
+    # A search folds each chunk's record as it comes back (memory stays flat
+    # over millions of executions); the figures must be those of one serial
+    # record over the same executions, stopping after the first failure.
+    from stress.search import ChunkResult, Stats
+    from stress.search.backends import SeedFold
 
-    def chunk(i: int) -> _Chunk:
+    def chunk(i: int) -> ChunkResult:
         stats = Stats(executions=64, steps_total=64 * (20 + i % 7), steps_min=20 + i % 5, steps_max=40 + i % 3,
                       violating=1 if i % 9 == 4 else 0)
         if stats.violating:
             stats.first_violation_execution, stats.first_violation_seconds = 1 + i % 64, 0.001 * i
-            return _Chunk(stats, failing_seed=64 * i + i % 64, failing_choices=[i % 2] * 5)
-        return _Chunk(stats)
+            return ChunkResult(stats, failing_seed=64 * i + i % 64, failing_choices=[i % 2] * 5)
+        return ChunkResult(stats)
 
-    whole, first = _merge_chunks([chunk(i) for i in range(40)], stop)
-    for cut in (3, 4, 5, 17, 39):
-        folded = _fold_chunks([chunk(i) for i in range(cut)], stop)
-        total, first2 = _merge_chunks([folded, *(chunk(i) for i in range(cut, 40))], stop)
-        if stop and folded.failing_seed is not None:
-            total, first2 = folded.stats, folded   # the serial loop stops at the first failure
-        assert (total.executions, total.steps_total, total.steps_min, total.steps_max, total.violating,
-                total.first_violation_execution) == (whole.executions, whole.steps_total, whole.steps_min,
-                                                     whole.steps_max, whole.violating,
-                                                     whole.first_violation_execution), cut
-        assert first2.failing_seed == first.failing_seed
+    fold = SeedFold(stop)
+    for i in range(40):
+        fold.add(chunk(i))
+        if fold.done:
+            break
+    taken = [chunk(i) for i in range(i + 1)]
+    assert fold.stats.executions == 64 * len(taken)
+    assert fold.stats.steps_total == sum(c.stats.steps_total for c in taken)
+    assert fold.stats.steps_min == min(c.stats.steps_min for c in taken)
+    assert fold.stats.steps_max == max(c.stats.steps_max for c in taken)
+    assert fold.stats.violating == sum(c.stats.violating for c in taken)
+    assert fold.first.failing_seed == 64 * 4 + 4            # chunk 4 is the first to fail
+    assert fold.stats.first_violation_execution == 64 * 4 + 5
+    assert len(taken) == (5 if stop else 40)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from stress.explore import SchedulerSpec, explore, native_choices, story_target
+from stress.schedulers import SchedulerSpec
+from stress.search import explore
+from stress.search.backends import native_params
+from stress.story import story_target
 from stress.schedulers import (
     ExhaustivePolicy,
     PCTPolicy,
@@ -164,8 +167,9 @@ def test_python_and_native_choose_identically_for_1000_seeds(scheduler, threads)
         spec = SchedulerSpec("pct", depth=3, k=policy.k)
     else:
         policy, spec = RandomPolicy(), SchedulerSpec("random")
+    params = native_params(ex, spec)
     for seed in range(1000):
-        assert run_policy(ex, policy, seed) == native_choices(ex, spec, seed), seed
+        assert run_policy(ex, policy, seed) == ex.native_choices(params, seed), seed
 
 
 def test_native_search_counts_the_same_first_failure_as_python():

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from stress.explore import explore, run_failure, story_target
+from stress.search import explore, run_failure
+from stress.story import story_target
 from stress.shrink import shrink
 
 ABA_HARM = {"aba", "use-after-free"}

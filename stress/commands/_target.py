@@ -50,7 +50,7 @@ def parse_options(items: list[str]) -> dict[str, int]:
 
 
 def target_from_args(args: argparse.Namespace):
-    from ..explore import story_target
+    from ..story import story_target
     if (args.story is None) == (args.scenario is None):
         raise UsageError("say what to run: --story NAME or --scenario FILE (one of them)")
     if args.scenario is not None:

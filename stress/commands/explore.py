@@ -39,7 +39,7 @@ def _replay_command(token: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explore import explore
+    from ..search import explore
 
     if args.max_preemptions is not None and args.max_preemptions < 0:
         raise UsageError(f"--max-preemptions must be 0 or more, got {args.max_preemptions}")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         target, args.scheduler, seed=seed, executions=executions, seconds=seconds, jobs=args.jobs,
         native=args.native, stop_at_first=not args.keep_going, shrink=not args.no_shrink,
         shrink_attempts=shrink_attempts or 2000, shrink_seconds=shrink_seconds or 5.0,
-        depth=args.depth, k=args.k, max_preemptions=args.max_preemptions,
+        depth=args.depth, k=args.k, max_preemptions=args.max_preemptions, example_database=True,
     )
     failure = result.reported
     if args.json:

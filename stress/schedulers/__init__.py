@@ -4,10 +4,13 @@ Layout: ``base`` holds the protocol (``start`` / ``choose`` / ``finish``),
 the shared PRNG (splitmix64, mirrored in native/engine/search.c) and the run loop;
 then one module per policy — ``random``, ``pct``, ``urw``, ``exhaustive``,
 ``replay``, and ``hypothesis_strategy`` (imported lazily: it needs
-Hypothesis). ``make_policy`` builds one by name.
+Hypothesis). ``make_policy`` builds one by name; a ``SchedulerSpec`` is the
+name and parameters as plain data, for a search to hand to its workers.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .base import (  # noqa: F401
     BasePolicy as BasePolicy,
@@ -27,13 +30,15 @@ from .replay import ReplayPolicy as ReplayPolicy
 from .urw import URWPolicy as URWPolicy
 
 SCHEDULERS = ("random", "pct", "urw", "exhaustive", "hypothesis")
-NATIVE_SCHEDULERS = ("random", "pct")
+# The policies native/engine/search.c also implements, by their policy code there.
+NATIVE_POLICY_CODES = {policy.name: policy.native for policy in (RandomPolicy, PCTPolicy)}
+NATIVE_SCHEDULERS = tuple(NATIVE_POLICY_CODES)
 
 
 def make_policy(name: str, *, depth: int = 3, k: int | None = None,
                 max_preemptions: int | None = None):
     """A fresh per-execution policy by name (``hypothesis`` is driven by
-    stress.explore, not built here)."""
+    stress.search, not built here)."""
     from ..errors import UsageError
     if name == "random":
         return RandomPolicy()
@@ -44,3 +49,16 @@ def make_policy(name: str, *, depth: int = 3, k: int | None = None,
     if name == "exhaustive":
         return ExhaustivePolicy(max_preemptions=max_preemptions)
     raise UsageError(f"unknown scheduler {name!r} (allowed: {', '.join(SCHEDULERS)})")
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    """A scheduler and its parameters: plain data, so workers rebuild it."""
+
+    name: str
+    depth: int = 3
+    k: int | None = None
+    max_preemptions: int | None = None
+
+    def make(self):
+        return make_policy(self.name, depth=self.depth, k=self.k, max_preemptions=self.max_preemptions)

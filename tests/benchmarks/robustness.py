@@ -14,7 +14,7 @@ corrupts the queue. Three measurements:
    The report shows RSS at each tenth of the run: if anything grew with the
    number of executions (events, violations, fibers, cffi objects, the
    search's own records) the series would climb.
-2. The same search in this process through ``stress.explore.explore``, in
+2. The same search in this process through ``stress.search.explore``, in
    ten consecutive calls of 10,000 seeds: RSS after each call (nothing is
    kept from one call to the next).
 3. The native fast path (``--native``), 1,000,000 executions, as a child.
@@ -91,7 +91,8 @@ def measure_cli(executions: int, extra: list[str] | None = None) -> dict:
 
 def measure_in_process(slices: int, per_slice: int) -> dict:
     """The search in this process, slice by slice: RSS after each."""
-    from stress.explore import explore, story_target
+    from stress.search import explore
+    from stress.story import story_target
 
     target = story_target("classic-aba", "naive")
     explore(target, "random", seed=0, executions=200, stop_at_first=False, shrink=False)  # warm up
@@ -164,7 +165,7 @@ def write_report(result: dict, out: Path) -> None:
         "",
         "## The same search in one process, call by call",
         "",
-        f"`stress.explore.explore` on the same target, {len(series)} consecutive calls of "
+        f"`stress.search.explore` on the same target, {len(series)} consecutive calls of "
         f"{inproc['per_slice']:,} seeds each (every check after every execution), RSS after each call:",
         "",
         "| slice | executions so far | violating in slice | seconds | RSS |",

@@ -31,8 +31,10 @@ from pathlib import Path
 from stress.bench.bugfind import POLICIES, SEED_STRIDE, first_violation_row, first_violation_runs
 from stress.bench.machine import build_flags, machine_info, machine_markdown
 from stress.checks import check_execution
-from stress.explore import SchedulerSpec, _native_params, explore, story_target
-from stress.schedulers import PCTPolicy, make_policy, run_policy
+from stress.schedulers import PCTPolicy, SchedulerSpec, make_policy, run_policy
+from stress.search import explore
+from stress.search.backends import native_params
+from stress.story import story_target
 
 FIND_CAP_SECONDS = 60.0
 
@@ -76,14 +78,13 @@ def _native_rate(target, name: str, seconds: float) -> tuple[float, float]:
         p = PCTPolicy()
         p.prepare(ex)
         spec = SchedulerSpec("pct", k=p.k)
-    params = _native_params(ex, spec)
-    out = ex._ffi.new("lfs_search_stats_t *")
+    params = native_params(ex, spec)
     n = steps = 0
     seed = 0
     t0 = time.perf_counter()
     deadline = t0 + seconds
     while time.perf_counter() < deadline:
-        ex._lib.lfs_search_run(ex._ptr, params, seed, 5000, 0, out)
+        out = ex.run_native_chunk(params, seed, 5000, stop_at_violation=False)
         n += out.executions
         steps += out.steps_total
         seed += 5000
