@@ -11,6 +11,10 @@ reproduce it: ``lfstress replay TOKEN`` and ``pytest ITEM --stress-seed=N``.
 Options (group "lfstress"): --stress-seed, --stress-scheduler,
 --stress-budget (executions "500" or seconds "5s"), --stress-jobs. The seed
 in use is printed in the report header, so every run can be repeated.
+
+Light: pytest imports this module at start-up in every project where
+lfstress is installed, so it imports nothing of lfstress until a scenario
+file is collected; its settings live in ``config.stash``.
 """
 
 from __future__ import annotations
@@ -19,9 +23,7 @@ import re
 
 import pytest
 
-from .commands._target import parse_budget
-from .errors import UsageError
-
+SETTINGS = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,11 +48,15 @@ def _settings(config: pytest.Config) -> dict:
         if not 0 <= seed < 2**63:
             raise pytest.UsageError(f"--stress-seed must be between 0 and 2^63-1, got {seed}")
     scheduler = config.getoption("--stress-scheduler")
-    from .scenario import SCHEDULER_NAMES
-    if scheduler is not None and scheduler not in SCHEDULER_NAMES:
-        raise pytest.UsageError(f"--stress-scheduler must be one of {', '.join(SCHEDULER_NAMES)}, got {scheduler!r}")
+    if scheduler is not None:
+        from .scenario import SCHEDULER_NAMES
+        if scheduler not in SCHEDULER_NAMES:
+            raise pytest.UsageError(
+                f"--stress-scheduler must be one of {', '.join(SCHEDULER_NAMES)}, got {scheduler!r}")
     executions = seconds = None
     if config.getoption("--stress-budget") is not None:
+        from .commands._target import parse_budget
+        from .errors import UsageError
         try:
             executions, seconds = parse_budget(config.getoption("--stress-budget"))
         except UsageError as exc:
@@ -62,11 +68,11 @@ def _settings(config: pytest.Config) -> dict:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config._lfstress = _settings(config)
+    config.stash[SETTINGS] = _settings(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    s = config._lfstress
+    s = config.stash[SETTINGS]
     seed = "each scenario's own [search] seed" if s["seed"] is None else str(s["seed"])
     parts = [f"lfstress: --stress-seed={s['seed']}" if s["seed"] is not None else f"lfstress: seed = {seed}"]
     if s["scheduler"]:
@@ -110,7 +116,7 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         from .suite import run_variant
-        s = self.config._lfstress
+        s = self.config.stash[SETTINGS]
         self.outcome = outcome = run_variant(
             self.scenario, self.plan.name, seed=s["seed"],
             schedulers=(s["scheduler"],) if s["scheduler"] else None,
@@ -122,6 +128,7 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailure(failure_text(outcome))
 
     def repr_failure(self, excinfo, style=None):
+        from .errors import UsageError
         if isinstance(excinfo.value, ScenarioFailure):
             return excinfo.value.text
         if isinstance(excinfo.value, UsageError):

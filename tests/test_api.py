@@ -50,3 +50,48 @@ def test_explore_returns_a_failure_whose_token_replays():
     ex = again.target.execution()
     ex.run(again.choices)
     assert "aba" in check_execution(ex).kinds
+
+
+def test_every_public_name_is_importable_from_stress():
+    import stress
+    for name in stress.__all__:
+        assert getattr(stress, name) is not None, name
+    from stress import CheckResult, Execution, ExploreResult, Failure, draw_queue, strategies  # noqa: F401
+    from stress.checks import CheckResult as checks_result
+    from stress.engine import Execution as engine_execution
+    assert CheckResult is checks_result and Execution is engine_execution
+    with pytest.raises(AttributeError, match="no_such_name"):
+        stress.no_such_name  # noqa: B018
+
+
+def test_the_readme_python_examples_run(capsys):
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)
+        imported = set(re.findall(r"from (\S+) import", block))
+        assert imported <= {"hypothesis", "stress", "stress.strategies"}, imported   # the public API only
+    assert "#" in capsys.readouterr().out       # the first example draws the queue
+
+
+def test_the_pytest_plugin_loads_nothing_of_lfstress_until_a_scenario_is_collected(pytester):
+    pytester.makepyfile(test_light="""
+        import sys
+
+        def test_nothing_loaded(pytestconfig):
+            loaded = sorted(m for m in sys.modules if m.startswith("stress"))
+            assert loaded == ["stress", "stress._version", "stress.errors", "stress.pytest_plugin"], loaded
+            assert not hasattr(pytestconfig, "_lfstress")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_pytest_plugin_keeps_its_settings_in_the_config_stash(pytester):
+    from stress.pytest_plugin import SETTINGS
+    config = pytester.parseconfigure("--stress-seed=5", "--stress-budget=300")
+    assert config.stash[SETTINGS]["seed"] == 5 and config.stash[SETTINGS]["executions"] == 300

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stress.search import Schedule, explore
-from stress.token import Target
+from stress import Schedule, Target, explore
 from stress.scenario import load
 from stress.search import ProcessBackend, SerialBackend, ThreadChoice
 from stress.story import story_target
