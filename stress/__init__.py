@@ -9,7 +9,7 @@ Layout:
   checks/        invariant checks: reachability, values, linearizability
   violations     the violation kinds and record
   story          the essay's story, replayed step by step (the demo); story_target
-  schedulers/    random, pct, urw, exhaustive, hypothesis, replay
+  schedulers/    random, pct, urw, exhaustive, hypothesis; replaying recorded choices
   search/        search: many executions under a scheduler, checked, shrunk;
                  its record, schedule type and backends (serial, processes)
   shrink         the smallest failure with the same violation kind

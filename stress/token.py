@@ -28,7 +28,7 @@ import base64
 import binascii
 import hashlib
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import UsageError
@@ -102,7 +102,6 @@ class Token:
     choices: tuple[int, ...]
     trace_hash: str | None = None
     events: int | None = None
-    extra: dict = field(default_factory=dict)
 
     def encode(self) -> str:
         return encode(self.target, self.choices, trace_hash=self.trace_hash, events=self.events)

@@ -1,10 +1,11 @@
 """Scheduling policies: which enabled thread runs at each step.
 
 Layout: ``base`` holds the protocol (``start`` / ``choose`` / ``finish``),
-the shared PRNG (splitmix64, mirrored in native/engine/search.c) and the run loop;
-then one module per policy — ``random``, ``pct``, ``urw``, ``exhaustive``,
-``replay``, and ``hypothesis_strategy`` (imported lazily: it needs
-Hypothesis). ``make_policy`` builds one by name; a ``SchedulerSpec`` is the
+the shared PRNG (splitmix64, mirrored in native/engine/search.c), the loop
+that runs a policy and the one that replays recorded choices
+(``run_choices``); then one module per policy — ``random``, ``pct``,
+``urw``, ``exhaustive``, and ``hypothesis_strategy`` (imported lazily: it
+needs Hypothesis). ``make_policy`` builds one by name; a ``SchedulerSpec`` is the
 name and parameters as plain data, for a search to hand to its workers.
 """
 
@@ -26,7 +27,6 @@ from .base import (  # noqa: F401
 from .exhaustive import ExhaustivePolicy as ExhaustivePolicy
 from .pct import PCTPolicy as PCTPolicy
 from .random import RandomPolicy as RandomPolicy
-from .replay import ReplayPolicy as ReplayPolicy
 from .urw import URWPolicy as URWPolicy
 
 SCHEDULERS = ("random", "pct", "urw", "exhaustive", "hypothesis")

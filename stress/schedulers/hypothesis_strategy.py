@@ -9,7 +9,7 @@ fewer forced steps and fewer preemptions (all zeros: run thread 0 to the end,
 then thread 1 ...).
 
     from hypothesis import given
-    from stress.schedulers.hypothesis_strategy import schedules, run_schedule
+    from stress.strategies import schedules, run_schedule
 
     @given(schedules())
     def test_queue(schedule):
