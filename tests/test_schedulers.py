@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from stress import _native
 from stress.schedulers import SchedulerSpec
 from stress.search import explore
 from stress.search.backends import native_params
@@ -149,12 +150,12 @@ def test_prng_is_splitmix64_and_matches_native():
     rng = SplitMix64(1234567)
     # Reference values of splitmix64 seeded with 1234567.
     assert [rng.next() for _ in range(3)] == [6457827717110365317, 3203168211198807973, 9817491932198370423]
-    ex = story_target("classic-aba", "naive").execution()
-    state = ex._ffi.new("uint64_t *", 2**64 - 5)
+    native = _native.stepped()
+    state = native.ffi.new("uint64_t *", 2**64 - 5)
     py = SplitMix64(2**64 - 5)
     for n in (1, 2, 3, 7, 24, 1000, 2**31):
-        assert ex._lib.lfs_prng_below(state, n) == py.below(n)
-        assert ex._lib.lfs_prng_next(state) == py.next()
+        assert native.lib.lfs_prng_below(state, n) == py.below(n)
+        assert native.lib.lfs_prng_next(state) == py.next()
 
 
 @pytest.mark.parametrize("scheduler", ["random", "pct"])
