@@ -146,6 +146,16 @@ def test_lfstress_run_and_pytest_keep_the_database_in_the_working_directory(tmp_
     assert executions(*plugin) == second
 
 
+def test_lfstress_explore_with_hypothesis_uses_the_database(tmp_path):
+    env = {**os.environ, "LFSTRESS_EXAMPLES": str(tmp_path / "db")}
+    command = [sys.executable, "-m", "stress", "explore", "--story", "classic-aba", "--variant", "naive",
+               "--threads", "3", "--scheduler", "hypothesis", "--budget", "3000", "--no-shrink", "--json"]
+    first, second = (json.loads(subprocess.run(command, capture_output=True, text=True, env=env,
+                                               timeout=600).stdout)["stats"]["first_violation_execution"]
+                     for _ in range(2))
+    assert second == 1 < first
+
+
 # ----------------------------------------------------------------------
 def test_process_backend_folds_chunks_into_the_serial_result():
     target = story_target("classic-aba", "naive", threads=3)
