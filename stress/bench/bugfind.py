@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import ENGINE_KINDS
-from ..explore import explore
+from ..search import explore
 from ..schedulers import NATIVE_SCHEDULERS
 from ..scenario import discover, load
 from .machine import build_flags, machine_info, machine_markdown
