@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stress.explore import run_failure
+from stress.search import run_failure
 from stress.structures import load_source
 from stress.token import Target
 from stress.usercode import build

@@ -18,7 +18,7 @@ import pytest
 
 from stress.checks import check_execution
 from stress.contained import run_free
-from stress.explore import explore
+from stress.search import explore
 from stress.structures import load_source
 from stress.token import Target
 
