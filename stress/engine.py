@@ -25,7 +25,7 @@ from .violations import Violation
 
 EVENT_KINDS = (
     "load", "store", "init", "cas", "cas-fail", "xchg", "faa", "fence", "pause", "wait",
-    "alloc", "free", "retire", "invoke", "return", "reclaim",
+    "alloc", "free", "retire", "invoke", "return", "reclaim", "note",
 )
 ORDERS = ("relaxed", "acquire", "release", "acq_rel", "seq_cst")
 SLOT_STATES = ("FREE", "LIVE", "RETIRED")
@@ -96,6 +96,8 @@ class Event:
             return f"{k} #{self.slot} g{self.gen}{reuse}"
         if k == "reclaim":
             return f"reclaim: freed {v} of {x}"
+        if k == "note":
+            return x if compact else f"note: {v}"
         if k == "fence":
             return f"fence {self.order}"
         if k == "pause":
@@ -393,6 +395,9 @@ class Execution:
                     value = "ok" if e.status == 1 else ("nomem" if e.status < 0 else "empty")
             elif kind in ("alloc", "free", "retire", "reclaim"):
                 value, expected = str(e.value), str(e.expected)
+            elif kind == "note":
+                location = self.location_name(e.slot, e.field, e.elem)[0]
+                value, expected = _note_text(e, location), _note_brief(e)
             elif kind not in ("fence", "pause"):
                 location, word_kind = self.location_name(e.slot, e.field, e.elem)
                 value = self.render_word(e.value, word_kind)
@@ -462,7 +467,22 @@ _DETAIL = {
     8: "retired #{slot}, which is not live",
     11: "linked #{other}, which it read from #{slot}'s link at step {load_step} when #{slot} was "
         "generation {gen_loaded}",
+    12: "returned a value read from #{slot} through a pointer loaded at step {load_step} "
+        "(generation {gen_loaded})",
 }
+
+
+def _note_text(e, location: str) -> str:
+    """A note event in a sentence (its kinds: engine.h, lfs_note_kind)."""
+    node = f"#{e.ref_slot}"
+    return (f"benign ABA: T{e.tid}'s CAS on {location} expected {node} loaded at step {e.value} "
+            f"as generation {e.ref_gen}, now generation {e.expected}; the value written does not "
+            f"depend on {node}'s earlier life")
+
+
+def _note_brief(e) -> str:
+    """A note event in a table cell."""
+    return f"benign ABA #{e.ref_slot} g{e.ref_gen}→g{e.expected}"
 
 
 def _who(tid: int) -> str:

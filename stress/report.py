@@ -434,6 +434,9 @@ class _Text:
                 out += self.wrap(prov, indent="        ", first="      ")
         for note in self.r.result.notes:
             out += self.wrap("note: " + note)
+        for e in self.r.events:
+            if e.kind == "note":
+                out += self.wrap(f"note (step {e.step}): {e.value}")
         return out
 
     def garbage(self) -> list[str]:

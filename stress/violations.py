@@ -15,7 +15,8 @@ KIND_SUMMARY: dict[str, str] = {
     "leak": "a live node is reachable from nothing: not the structure, not a retired list, not a thread",
     "use-after-free": "a thread accessed a node after it was freed",
     "double-free": "a node was freed twice",
-    "aba": "a store or CAS went through a pointer whose node was freed and reallocated since it was read",
+    "aba": ("a pointer whose node was freed and reallocated since it was read did harm: a write through it, "
+            "or a CAS, link or result that carries what was read from the node's earlier life"),
     "lost-value": "a value was enqueued but never came out, although the structure is empty",
     "duplicate-value": "a value came out twice",
     "not-linearizable": "the history of operations has no valid sequential (FIFO/LIFO) order",

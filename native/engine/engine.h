@@ -32,6 +32,17 @@ enum lfs_event_kind {
     LFS_EV_INVOKE = 13,
     LFS_EV_RETURN = 14,
     LFS_EV_RECLAIM = 15,
+    LFS_EV_NOTE = 16,      /* not an action: an explanation of the event before it */
+};
+
+/* What a LFS_EV_NOTE says (its status). */
+enum lfs_note_kind {
+    /* A successful CAS expected a node this thread knows from an earlier
+     * life, but read nothing from that life: the address still matches and
+     * nothing stale flows (Treiber's push). The note's location is the
+     * CAS's; ref_slot: the node, ref_gen: the generation the thread loaded
+     * it at, value: the step of that load, expected: its generation now. */
+    LFS_NOTE_BENIGN_ABA = 1,
 };
 
 /* Event flags. */
@@ -54,7 +65,7 @@ typedef struct lfs_event {
     lfs_word_t value;    /* read / written / CAS desired / op argument or result */
     lfs_word_t expected; /* CAS expected (the value seen when it failed); xchg/faa: value written */
     int32_t op;          /* operation index (INVOKE/RETURN), else -1 */
-    int32_t status;      /* RETURN: the op's status (LFS_OK / LFS_EMPTY) */
+    int32_t status;      /* RETURN: the op's status (LFS_OK / LFS_EMPTY); NOTE: lfs_note_kind */
 } lfs_event_t;
 
 /* Violation kinds detected while stepping (the Python side names them). */
@@ -74,7 +85,7 @@ enum lfs_violation_detail {
     LFS_D_NONE = 0,
     LFS_D_STORE_STALE = 1,    /* store/RMW through a pointer to a reincarnated or freed node */
     LFS_D_READ_FREED = 2,     /* read of a freed/reincarnated node under a no-stale-access scheme */
-    LFS_D_CAS_EXPECTED = 3,   /* CAS succeeded with an expected value naming a reincarnated node */
+    LFS_D_CAS_EXPECTED = 3,   /* CAS succeeded expecting a reincarnated node it had read in its earlier life */
     LFS_D_PUBLISH_FREED = 4,  /* a link was set to a freed node */
     LFS_D_PUBLISH_STALE = 5,  /* a link was set to a reincarnated node through a stale pointer */
     LFS_D_FREE_STALE = 6,     /* free/retire through a stale pointer */
@@ -83,6 +94,7 @@ enum lfs_violation_detail {
     LFS_D_OUTSIDE = 9,        /* address outside pool and shared state */
     LFS_D_MISALIGNED = 10,
     LFS_D_PUBLISH_FROM_STALE = 11, /* linked a reference read from a node's earlier life */
+    LFS_D_RETURN_STALE = 12,  /* an operation returned a value read through a stale pointer */
 };
 
 typedef struct lfs_violation {

@@ -17,12 +17,25 @@
  *     other address ends the execution ("wild-pointer"), so broken code under
  *     test cannot crash the harness;
  *   - each thread remembers, per slot, the generation it saw when it last
- *     loaded a reference to that slot (its *provenance*). A store or
- *     successful CAS through a pointer whose slot has been freed or
- *     reincarnated since is harmful ("aba" / "use-after-free"); so is a
- *     successful CAS whose expected value names a reincarnated node (the
- *     classic MS96 ABA). A stale read is benign for type-stable variants and
- *     "use-after-free" for schemes that promise no stale access.
+ *     loaded a reference to that slot (its *provenance*), where it read that
+ *     reference from, and the generation it saw when its current operation
+ *     last read one of the node's own words. A stale pointer (its node freed
+ *     or reincarnated since) is reported only where it does harm:
+ *       . a store or RMW through it: a write into a life it does not know;
+ *       . a successful CAS expecting it after the operation read the node's
+ *         words in a life that is over (pop's CAS(top, A, A.next)): what it
+ *         derived from those words — the value it writes, the result it
+ *         returns — is stale too. The classic MS96 and Treiber ABA;
+ *       . linking a reference read from a node's earlier life, or one to a
+ *         node known only from an earlier life;
+ *       . returning to the caller a value read through it (type-stable
+ *         structures: the read alone is benign, its escape is not).
+ *     A successful CAS expecting a stale pointer whose node the thread never
+ *     read (Treiber's push: load top = A; node.next = A; CAS(top, A, node))
+ *     depends on nothing but the address, which still matches: a benign ABA,
+ *     recorded as a note in the trace, not as a violation. A stale read is
+ *     benign for type-stable variants and "use-after-free" for schemes that
+ *     promise no stale access.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -38,7 +51,20 @@
 #define MAX_VIOLATIONS 64
 #define NO_SLOT (-1)
 
+/* Node-data reads an operation remembers, to tell whether the value it
+ * returns was read through a stale pointer: the newest read of that value
+ * decides, so losing the oldest entries can only miss a report. */
+#define DATA_READ_LOG 8
+
 enum thread_status { T_READY = 0, T_FINISHED = 1, T_CRASHED = 2 };
+
+typedef struct lfs_data_read {
+    lfs_word_t value;
+    int32_t slot;
+    uint32_t gen_loaded;  /* the generation the reading pointer knew */
+    uint32_t load_step;
+    uint8_t stale;        /* read after the node was freed or reincarnated */
+} lfs_data_read_t;
 enum access_mode { ACC_READ = 0, ACC_WRITE = 1 };
 
 typedef struct lfs_vthread {
@@ -59,6 +85,11 @@ typedef struct lfs_vthread {
     uint32_t *prov_step;
     int32_t *prov_src;         /* per slot: node whose field the reference was read from, -1: a root */
     uint32_t *prov_src_gen;    /* that node's generation at the read */
+    uint32_t *read_gen;        /* per slot: generation when this thread last read one of its words */
+    uint32_t *read_op;         /* per slot: op_seq of that read */
+    uint32_t op_seq;           /* operations begun, counting from 1 */
+    lfs_data_read_t data_reads[DATA_READ_LOG]; /* the current operation's latest node-data reads */
+    uint32_t n_data_reads;     /* reads logged since the operation began (the log keeps the last ones) */
     int32_t retired_head, retired_tail;
     uint32_t retired_count;
 } lfs_vthread_t;
@@ -316,24 +347,115 @@ static int is_stale(lfs_exec_t *ex, lfs_vthread_t *t, int32_t s)
     return seen != NO_PROVENANCE && seen != ex->gen[s];
 }
 
-/* Is this access to a node word harmful? (DESIGN.md, "Node pool") */
-static void check_node_access(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                              lfs_event_t *ev, int mode)
+/* The kind of a harmful stale access: aba while the node lives again,
+ * use-after-free while it is free. */
+static int stale_kind(lfs_exec_t *ex, int32_t s)
+{
+    return ex->state[s] == LFS_SLOT_FREE ? LFS_V_USE_AFTER_FREE : LFS_V_ABA;
+}
+
+/* Is this access to a node word harmful? Returns whether it was stale (the
+ * node freed or reincarnated since this thread loaded its pointer). */
+static int check_node_access(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
+                             lfs_event_t *ev, int mode)
 {
     int32_t s = loc->slot;
     if (s < 0)
-        return;
-    int stale = is_stale(ex, t, s);
-    int freed = ex->state[s] == LFS_SLOT_FREE;
-    if (!stale && !freed)
-        return;
-    ev->flags |= LFS_EVF_STALE;
-    if (mode == ACC_WRITE) {
-        add_violation(ex, t, (stale && !freed) ? LFS_V_ABA : LFS_V_USE_AFTER_FREE,
-                      LFS_D_STORE_STALE, s);
-    } else if (ex->s->memory_promise == LFS_NO_STALE_ACCESS) {
-        add_violation(ex, t, LFS_V_USE_AFTER_FREE, LFS_D_READ_FREED, s);
+        return 0;
+    if (mode == ACC_READ) {
+        t->read_gen[s] = ex->gen[s];
+        t->read_op[s] = t->op_seq;
     }
+    if (!is_stale(ex, t, s) && ex->state[s] != LFS_SLOT_FREE)
+        return 0;
+    ev->flags |= LFS_EVF_STALE;
+    if (mode == ACC_WRITE)
+        add_violation(ex, t, stale_kind(ex, s), LFS_D_STORE_STALE, s);
+    else if (ex->s->memory_promise == LFS_NO_STALE_ACCESS)
+        add_violation(ex, t, LFS_V_USE_AFTER_FREE, LFS_D_READ_FREED, s);
+    return 1;
+}
+
+/* Remember a read of a node's data word, for check_result_escape. */
+static void log_data_read(lfs_vthread_t *t, const lfs_loc_t *loc, lfs_word_t value, int stale)
+{
+    if (loc->slot < 0 || loc->kind != LFS_DATA)
+        return;
+    lfs_data_read_t *r = &t->data_reads[t->n_data_reads++ % DATA_READ_LOG];
+    r->value = value;
+    r->slot = loc->slot;
+    r->gen_loaded = t->prov_gen[loc->slot];
+    r->load_step = t->prov_step[loc->slot];
+    r->stale = (uint8_t)stale;
+}
+
+/* An operation returns value: harmful if its newest read of that value went
+ * through a stale pointer. Under LFS_NO_STALE_ACCESS the read itself was
+ * already reported. */
+static void check_result_escape(lfs_exec_t *ex, lfs_vthread_t *t, lfs_word_t value)
+{
+    if (ex->s->memory_promise == LFS_NO_STALE_ACCESS)
+        return;
+    uint32_t logged = t->n_data_reads < DATA_READ_LOG ? t->n_data_reads : DATA_READ_LOG;
+    for (uint32_t i = 1; i <= logged; i++) {
+        const lfs_data_read_t *r = &t->data_reads[(t->n_data_reads - i) % DATA_READ_LOG];
+        if (r->value != value)
+            continue;
+        if (r->stale) {
+            lfs_violation_t *v = add_violation(ex, t, stale_kind(ex, r->slot),
+                                               LFS_D_RETURN_STALE, r->slot);
+            if (v) {
+                v->gen_loaded = r->gen_loaded;
+                v->load_step = r->load_step;
+            }
+        }
+        return;
+    }
+}
+
+/* Did the current operation read node s's words in a life that is over?
+ * Then what it derived from them — a value it writes, the result it
+ * returns, the decision to go on — is stale too. */
+static int read_earlier_life(lfs_exec_t *ex, lfs_vthread_t *t, int32_t s)
+{
+    return t->read_op[s] == t->op_seq && t->read_gen[s] != ex->gen[s];
+}
+
+/* A successful CAS on a link expected node e, which this thread knows from
+ * an earlier life. Harmful when the operation read e's words in a life that
+ * is over (the CAS then vouches for stale knowledge). Otherwise only the
+ * address was compared, and it still matches: a benign ABA. Returns e for
+ * that note (note_benign_aba), NO_SLOT when there is nothing to note. */
+static int32_t check_cas_expected(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
+                                  lfs_event_t *ev, lfs_word_t expected)
+{
+    if (loc->kind != LFS_LINK)
+        return NO_SLOT;
+    int32_t e = lfs_exec_decode_ref(ex, expected);
+    if (e < 0 || !is_stale(ex, t, e))
+        return NO_SLOT;
+    ev->flags |= LFS_EVF_STALE;
+    if (!read_earlier_life(ex, t, e))
+        return e;
+    add_violation(ex, t, LFS_V_ABA, LFS_D_CAS_EXPECTED, e);
+    return NO_SLOT;
+}
+
+/* The trace's note after a benign ABA at the CAS event cas: which node the
+ * CAS expected, the generation and step this thread loaded it at, the
+ * generation it has now. */
+static void note_benign_aba(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_event_t *cas, int32_t e)
+{
+    lfs_event_t *note = push_event(ex, t, LFS_EV_NOTE);
+    note->status = LFS_NOTE_BENIGN_ABA;
+    note->slot = cas->slot;
+    note->field = cas->field;
+    note->elem = cas->elem;
+    note->gen = cas->gen;
+    note->ref_slot = e;
+    note->ref_gen = t->prov_gen[e];
+    note->value = t->prov_step[e];
+    note->expected = ex->gen[e];
 }
 
 /* A link is being set to value: publishing a freed node, or one this thread
@@ -374,6 +496,8 @@ static void record_invoke(lfs_exec_t *ex, lfs_vthread_t *t)
     ev->op = t->ops[t->pc];
     ev->value = (lfs_word_t)t->args[t->pc];
     t->invoke_pending = 0;
+    t->n_data_reads = 0;
+    t->op_seq++;
 }
 
 /* Announce the next shared action and yield; returns once scheduled. In setup
@@ -418,7 +542,8 @@ lfs_word_t lfs_load(lfs_word_t *addr, lfs_order_t mo)
     ev->value = value;
     note_location(ev, &loc, ex);
     if (RECORDING(ex)) {
-        check_node_access(ex, t, &loc, ev, ACC_READ);
+        int stale = check_node_access(ex, t, &loc, ev, ACC_READ);
+        log_data_read(t, &loc, value, stale);
         note_ref_read(ex, t, &loc, ev, value);
     }
     return value;
@@ -477,14 +602,10 @@ bool lfs_cas(lfs_word_t *addr, lfs_word_t *expected, lfs_word_t desired, lfs_ord
         if (ok) {
             note_ref_written(ex, &loc, ev, desired);
             check_node_access(ex, t, &loc, ev, ACC_WRITE);
-            if (loc.kind == LFS_LINK) {
-                int32_t e = lfs_exec_decode_ref(ex, *expected);
-                if (e >= 0 && is_stale(ex, t, e)) {
-                    ev->flags |= LFS_EVF_STALE;
-                    add_violation(ex, t, LFS_V_ABA, LFS_D_CAS_EXPECTED, e);
-                }
-            }
+            int32_t benign = check_cas_expected(ex, t, &loc, ev, *expected);
             check_publish(ex, t, &loc, desired);
+            if (benign >= 0) /* after every check, so no violation lands on the note */
+                note_benign_aba(ex, t, ev, benign);
         } else {
             check_node_access(ex, t, &loc, ev, ACC_READ);
             note_ref_read(ex, t, &loc, ev, seen);
@@ -787,6 +908,8 @@ static void thread_main(void *arg)
         ev->op = t->ops[t->pc];
         ev->status = status;
         ev->value = op->returns_value && status == LFS_OK ? result : 0;
+        if (op->returns_value && status == LFS_OK)
+            check_result_escape(ex, t, result);
     }
     t->status = T_FINISHED;
     t->pending = -1;
@@ -866,7 +989,10 @@ lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capaci
         t->prov_step = malloc(capacity * sizeof(uint32_t));
         t->prov_src = malloc(capacity * sizeof(int32_t));
         t->prov_src_gen = malloc(capacity * sizeof(uint32_t));
-        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen ||
+        t->read_gen = malloc(capacity * sizeof(uint32_t));
+        t->read_op = malloc(capacity * sizeof(uint32_t));
+        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen || !t->read_gen ||
+                 !t->read_op ||
                  lfs_fiber_create(&t->fiber, FIBER_STACK_SIZE) != 0;
     }
     if (failed) {
@@ -887,6 +1013,8 @@ void lfs_exec_delete(lfs_exec_t *ex)
         free(t->prov_step);
         free(t->prov_src);
         free(t->prov_src_gen);
+        free(t->read_gen);
+        free(t->read_op);
         free(t->ops);
         free(t->args);
     }
@@ -982,6 +1110,10 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
         memset(t->prov_step, 0, ex->capacity * sizeof(uint32_t));
         memset(t->prov_src, 0xff, ex->capacity * sizeof(int32_t));
         memset(t->prov_src_gen, 0, ex->capacity * sizeof(uint32_t));
+        memset(t->read_gen, 0, ex->capacity * sizeof(uint32_t));
+        memset(t->read_op, 0, ex->capacity * sizeof(uint32_t)); /* op_seq 0: no operation */
+        t->op_seq = 0;
+        t->n_data_reads = 0;
     }
 
     /* Setup runs on thread 0's fiber, so that a fatal violation in it (an

@@ -9,7 +9,8 @@
  * preempted can find A popped, freed, reallocated and pushed again; its
  * CAS(top, A, B) compares addresses only and succeeds on the reincarnation,
  * installing a B read from A's previous life. A pusher's CAS can succeed
- * against a reincarnated top too (benign, reported all the same).
+ * against a reincarnated top too: benign, since push never reads the node
+ * (lfstress notes it in the trace, docs/structures.md).
  *
  * Memory orders: as in structures/treiber/treiber.h —
  *   load top           ACQUIRE  the node was initialised before its push CAS.
