@@ -48,7 +48,7 @@ def _push_during_pop_push(variant: str, **options) -> Execution:
     return _run(ex, [(0, 2), (1, None), (0, None)])
 
 
-@pytest.mark.parametrize("variant, options", [("naive", {})])
+@pytest.mark.parametrize("variant, options", [("naive", {}), ("hazard", {"hp_threshold": 1})])
 def test_benign_push_aba_is_a_note_not_a_violation(variant, options):
     ex = _push_during_pop_push(variant, **options)
     assert ex.violations() == []
@@ -61,7 +61,7 @@ def test_benign_push_aba_is_a_note_not_a_violation(variant, options):
     assert notes[0].text(compact=True) == "benign ABA #0 g1→g2"
 
 
-@pytest.mark.parametrize("variant, options", [("naive", {})])
+@pytest.mark.parametrize("variant, options", [("naive", {}), ("hazard", {"hp_threshold": 1})])
 def test_benign_push_aba_is_clean_under_exhaustive_search_to_three_preemptions(variant, options):
     target = load(PUSH_ABA).target(variant)
     result = explore(target, "exhaustive", executions=100_000, seconds=60, max_preemptions=3, shrink=False)
@@ -110,6 +110,13 @@ def test_what_an_earlier_operation_read_does_not_make_a_push_harmful():
     (note,) = ex.events(["note"])
     assert note.value.startswith("benign ABA: T0's CAS on top expected #0 loaded at step ")
     assert check_execution(ex).ok
+
+
+def test_treiber_hazard_push_takes_no_hazard():
+    ex = _run(Execution("treiber", "hazard", [[("push", 5)]], initial=[1]), [(0, None)])
+    touched = {e.location for e in ex.events() if e.location}
+    assert touched == {"top", "#1.value", "#1.next"}
+    assert not [e for e in ex.events() if e.kind == "fence"]
 
 
 # The user's stack of test_user_structures.py, plus a peek that reads the top

@@ -7,10 +7,13 @@
  * (lfs_hp_protect: load, publish, fence, re-load until the two agree), so
  * the node it reads next/value from and CASes against cannot be freed — let
  * alone reused — before the hazard is cleared. A popped node is retired and
- * freed only by a scan that finds it in no hazard. push protects top as well:
- * Michael 2004 does not (a push ABA is benign, structures/treiber/treiber.h note 2), but
- * then push would CAS against reincarnated nodes, which lfstress reports.
- * No thread ever touches a freed node (LFS_NO_STALE_ACCESS).
+ * freed only by a scan that finds it in no hazard. push needs no hazard, as
+ * in Michael 2004: it never reads the node top points to, only its address,
+ * which it stores into its own node and compares in its CAS. If that node is
+ * freed and reused at the same address in between, the CAS still installs a
+ * node whose next is exactly the current top: a benign ABA
+ * (structures/treiber/treiber.h note 2), which lfstress notes in the trace.
+ * No thread ever reads or writes a freed node (LFS_NO_STALE_ACCESS).
  *
  * Memory orders:
  *   protect top         see reclaim/hazard.c: loads ACQUIRE (the node is
@@ -58,15 +61,13 @@ static int hazard_push(void *shared, void *local, lfs_word_t value, lfs_word_t *
     if (node == NULL)
         return LFS_NOMEM;
     lfs_init_store(&node->value, value);
+    lfs_word_t top = lfs_load(&s->top, LFS_ACQUIRE);
     for (;;) {
-        lfs_word_t top = lfs_hp_protect(&s->hp, HP_TOP, &s->top);
         lfs_init_store(&node->next, top); /* still private: not a step */
-        lfs_word_t expected = top;
-        if (lfs_cas(&s->top, &expected, treiber_word(node), LFS_RELEASE))
-            break;
+        if (lfs_cas(&s->top, &top, treiber_word(node), LFS_RELEASE))
+            return LFS_OK;
+        /* a failed CAS left the current top in `top`: try again on it */
     }
-    lfs_hp_clear(&s->hp, HP_TOP);
-    return LFS_OK;
 }
 
 static int hazard_pop(void *shared, void *local, lfs_word_t arg, lfs_word_t *result)

@@ -39,14 +39,14 @@
  *   naive    pointer  free at once    UNSAFE (1)  benign (2)  benign (3)
  *   tagged   index+   free at once    safe (4)    safe (4)    benign (3)
  *            tag
- *   hazard   pointer  Michael 2004    safe (5)    safe (5)    none (5)
+ *   hazard   pointer  Michael 2004    safe (5)    benign (2)  none (5)
  *
  *   (1) the story above: CAS(top, A, B) succeeds on A's reincarnation and
  *       installs a `next` read from A's previous life.
- *   (2) push's CAS(top, t, n) against a reincarnated t is harmless (n.next
- *       is t, and t is top), but it is still a CAS against a reincarnated
- *       node, and lfstress reports it as aba: the harness does not judge
- *       intent, only provenance.
+ *   (2) push's CAS(top, t, n) against a reincarnated t is harmless: push
+ *       never read t's words, so nothing from t's earlier life flows into
+ *       what it writes (n.next is t, and t is top). lfstress notes it in
+ *       the trace as a benign ABA, not a violation.
  *   (3) pop may read next/value of a node freed since it read top; under
  *       type-stable memory the read is benign: the CAS that would act on it
  *       fails (naive: unless the slot was reincarnated, which is (1)).
@@ -54,11 +54,10 @@
  *       (option tag_bits, 1..32 bits): a CAS prepared before a pop/push
  *       fails — unless exactly 2^tag_bits CASes wrapped the tag around
  *       (tag_bits = 1 makes that reachable: pop, pop, push, push).
- *   (5) pop and push protect t with a hazard pointer before using it, so t
+ *   (5) pop protects t with a hazard pointer before reading it, so t
  *       cannot be freed (let alone reused) until the CAS is done; no thread
- *       ever touches a freed node. Michael 2004 leaves push unprotected, since
- *       its ABA is benign (2); we protect it too (one fence per push) so the
- *       variant never CASes against a reincarnated node at all.
+ *       ever reads or writes a freed node. push, as in Michael 2004, needs
+ *       no hazard: its ABA is benign (2).
  *
  * Memory orders (every variant; reclaim/hazard.c has the hazards' own):
  *   load top              ACQUIRE  the node read through it was initialised
