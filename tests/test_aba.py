@@ -98,6 +98,18 @@ def test_a_cas_after_reading_a_life_that_is_over_is_harmful_even_a_later_one():
     assert {"duplicate-value", "lost-value"} <= result.kinds
 
 
+def test_a_cas_after_reading_through_the_stale_pointer_is_harmful():
+    """T0 loads top = A; T1 pops A and pushes 5 into A's slot; T0 reads next
+    and value through its stale pointer, and its CAS(top, A, next) succeeds:
+    the value 5 read through the stale pointer goes to the caller. Reported
+    once, at the CAS."""
+    ex = Execution("treiber", "naive", [[("pop", None)], [("pop", None), ("push", 5)]], initial=[1])
+    _run(ex, [(0, 1), (1, None), (0, None)])
+    kinds = [(v.kind, v.message.split(";")[0]) for v in ex.violations()]
+    assert kinds[0] == ("aba", "T0 CAS succeeded expecting #0 as loaded at step 0 (generation 1)")
+    assert not [k for k in kinds if "returned a value" in k[1]]
+
+
 def test_what_an_earlier_operation_read_does_not_make_a_push_harmful():
     """T0's pop reads A (top, next, value), but T1 pushes 9 and the pop takes
     that instead; T0's push then loads top = A, T1 pops A and pushes 7 into

@@ -18,14 +18,15 @@
  *     test cannot crash the harness;
  *   - each thread remembers, per slot, the generation it saw when it last
  *     loaded a reference to that slot (its *provenance*), where it read that
- *     reference from, and the generation it saw when its current operation
- *     last read one of the node's own words. A stale pointer (its node freed
- *     or reincarnated since) is reported only where it does harm:
+ *     reference from, and whether its current operation has read one of the
+ *     node's own words. A stale pointer (its node freed or reincarnated
+ *     since) is reported only where it does harm:
  *       . a store or RMW through it: a write into a life it does not know;
  *       . a successful CAS expecting it after the operation read the node's
- *         words in a life that is over (pop's CAS(top, A, A.next)): what it
- *         derived from those words — the value it writes, the result it
- *         returns — is stale too. The classic MS96 and Treiber ABA;
+ *         words (pop's CAS(top, A, A.next)): they came from a life that is
+ *         over, or from one the pointer does not name, and what it derived
+ *         from them — the value it writes, the result it returns — is stale
+ *         too. The classic MS96 and Treiber ABA;
  *       . linking a reference read from a node's earlier life, or one to a
  *         node known only from an earlier life;
  *       . returning to the caller a value read through it (type-stable
@@ -64,6 +65,7 @@ typedef struct lfs_data_read {
     uint32_t gen_loaded;  /* the generation the reading pointer knew */
     uint32_t load_step;
     uint8_t stale;        /* read after the node was freed or reincarnated */
+    uint8_t kind;         /* what an escape of it is: enum lfs_violation_kind */
 } lfs_data_read_t;
 enum access_mode { ACC_READ = 0, ACC_WRITE = 1 };
 
@@ -85,8 +87,7 @@ typedef struct lfs_vthread {
     uint32_t *prov_step;
     int32_t *prov_src;         /* per slot: node whose field the reference was read from, -1: a root */
     uint32_t *prov_src_gen;    /* that node's generation at the read */
-    uint32_t *read_gen;        /* per slot: generation when this thread last read one of its words */
-    uint32_t *read_op;         /* per slot: op_seq of that read */
+    uint32_t *read_op;         /* per slot: op_seq when this thread last read one of its words */
     uint32_t op_seq;           /* operations begun, counting from 1 */
     lfs_data_read_t data_reads[DATA_READ_LOG]; /* the current operation's latest node-data reads */
     uint32_t n_data_reads;     /* reads logged since the operation began (the log keeps the last ones) */
@@ -362,10 +363,8 @@ static int check_node_access(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *
     int32_t s = loc->slot;
     if (s < 0)
         return 0;
-    if (mode == ACC_READ) {
-        t->read_gen[s] = ex->gen[s];
+    if (mode == ACC_READ)
         t->read_op[s] = t->op_seq;
-    }
     if (!is_stale(ex, t, s) && ex->state[s] != LFS_SLOT_FREE)
         return 0;
     ev->flags |= LFS_EVF_STALE;
@@ -377,7 +376,8 @@ static int check_node_access(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *
 }
 
 /* Remember a read of a node's data word, for check_result_escape. */
-static void log_data_read(lfs_vthread_t *t, const lfs_loc_t *loc, lfs_word_t value, int stale)
+static void log_data_read(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
+                          lfs_word_t value, int stale)
 {
     if (loc->slot < 0 || loc->kind != LFS_DATA)
         return;
@@ -387,6 +387,7 @@ static void log_data_read(lfs_vthread_t *t, const lfs_loc_t *loc, lfs_word_t val
     r->gen_loaded = t->prov_gen[loc->slot];
     r->load_step = t->prov_step[loc->slot];
     r->stale = (uint8_t)stale;
+    r->kind = (uint8_t)stale_kind(ex, loc->slot);
 }
 
 /* An operation returns value: harmful if its newest read of that value went
@@ -402,8 +403,7 @@ static void check_result_escape(lfs_exec_t *ex, lfs_vthread_t *t, lfs_word_t val
         if (r->value != value)
             continue;
         if (r->stale) {
-            lfs_violation_t *v = add_violation(ex, t, stale_kind(ex, r->slot),
-                                               LFS_D_RETURN_STALE, r->slot);
+            lfs_violation_t *v = add_violation(ex, t, r->kind, LFS_D_RETURN_STALE, r->slot);
             if (v) {
                 v->gen_loaded = r->gen_loaded;
                 v->load_step = r->load_step;
@@ -413,19 +413,29 @@ static void check_result_escape(lfs_exec_t *ex, lfs_vthread_t *t, lfs_word_t val
     }
 }
 
-/* Did the current operation read node s's words in a life that is over?
- * Then what it derived from them — a value it writes, the result it
- * returns, the decision to go on — is stale too. */
-static int read_earlier_life(lfs_exec_t *ex, lfs_vthread_t *t, int32_t s)
+/* Did the current operation read node s's words? When its pointer to s is
+ * stale, they came from a life that is over or from one the pointer does
+ * not name, and what it derived from them — a value it writes, the result
+ * it returns, the decision to go on — is stale too. */
+static int operation_read_node(const lfs_vthread_t *t, int32_t s)
 {
-    return t->read_op[s] == t->op_seq && t->read_gen[s] != ex->gen[s];
+    return t->read_op[s] == t->op_seq;
+}
+
+/* A harmful CAS on node s was reported: the operation's reads through that
+ * pointer are accounted for, and their values escaping is the same story. */
+static void account_data_reads(lfs_vthread_t *t, int32_t s)
+{
+    for (uint32_t i = 0; i < DATA_READ_LOG; i++)
+        if (t->data_reads[i].slot == s)
+            t->data_reads[i].stale = 0;
 }
 
 /* A successful CAS on a link expected node e, which this thread knows from
- * an earlier life. Harmful when the operation read e's words in a life that
- * is over (the CAS then vouches for stale knowledge). Otherwise only the
- * address was compared, and it still matches: a benign ABA. Returns e for
- * that note (note_benign_aba), NO_SLOT when there is nothing to note. */
+ * an earlier life. Harmful when the operation read e's words (the CAS then
+ * vouches for stale knowledge). Otherwise only the address was compared,
+ * and it still matches: a benign ABA. Returns e for that note
+ * (note_benign_aba), NO_SLOT when there is nothing to note. */
 static int32_t check_cas_expected(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
                                   lfs_event_t *ev, lfs_word_t expected)
 {
@@ -435,9 +445,10 @@ static int32_t check_cas_expected(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_lo
     if (e < 0 || !is_stale(ex, t, e))
         return NO_SLOT;
     ev->flags |= LFS_EVF_STALE;
-    if (!read_earlier_life(ex, t, e))
+    if (!operation_read_node(t, e))
         return e;
     add_violation(ex, t, LFS_V_ABA, LFS_D_CAS_EXPECTED, e);
+    account_data_reads(t, e);
     return NO_SLOT;
 }
 
@@ -543,7 +554,7 @@ lfs_word_t lfs_load(lfs_word_t *addr, lfs_order_t mo)
     note_location(ev, &loc, ex);
     if (RECORDING(ex)) {
         int stale = check_node_access(ex, t, &loc, ev, ACC_READ);
-        log_data_read(t, &loc, value, stale);
+        log_data_read(ex, t, &loc, value, stale);
         note_ref_read(ex, t, &loc, ev, value);
     }
     return value;
@@ -989,10 +1000,8 @@ lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capaci
         t->prov_step = malloc(capacity * sizeof(uint32_t));
         t->prov_src = malloc(capacity * sizeof(int32_t));
         t->prov_src_gen = malloc(capacity * sizeof(uint32_t));
-        t->read_gen = malloc(capacity * sizeof(uint32_t));
         t->read_op = malloc(capacity * sizeof(uint32_t));
-        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen || !t->read_gen ||
-                 !t->read_op ||
+        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen || !t->read_op ||
                  lfs_fiber_create(&t->fiber, FIBER_STACK_SIZE) != 0;
     }
     if (failed) {
@@ -1013,7 +1022,6 @@ void lfs_exec_delete(lfs_exec_t *ex)
         free(t->prov_step);
         free(t->prov_src);
         free(t->prov_src_gen);
-        free(t->read_gen);
         free(t->read_op);
         free(t->ops);
         free(t->args);
@@ -1110,7 +1118,6 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
         memset(t->prov_step, 0, ex->capacity * sizeof(uint32_t));
         memset(t->prov_src, 0xff, ex->capacity * sizeof(int32_t));
         memset(t->prov_src_gen, 0, ex->capacity * sizeof(uint32_t));
-        memset(t->read_gen, 0, ex->capacity * sizeof(uint32_t));
         memset(t->read_op, 0, ex->capacity * sizeof(uint32_t)); /* op_seq 0: no operation */
         t->op_seq = 0;
         t->n_data_reads = 0;
