@@ -19,7 +19,7 @@ from stress.explore import explore
 from stress.report import format_report
 from stress.scenario import load
 from stress.structures import load_source
-from test_user_structures import USER_STACK
+from tests.test_user_structures import USER_STACK
 
 ROOT = Path(__file__).resolve().parent.parent
 PUSH_ABA = ROOT / "scenarios" / "treiber_push_aba.toml"
