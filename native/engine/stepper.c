@@ -12,31 +12,13 @@
  * (structure, options, setup, programs, the sequence of tids chosen): that is
  * what makes replay byte-identical.
  *
- * The engine is also the checker of every access (DESIGN.md, "Node pool"):
- *   - each address is resolved to a node slot + field or a named root; any
- *     other address ends the execution ("wild-pointer"), so broken code under
- *     test cannot crash the harness;
- *   - each thread remembers, per slot, the generation it saw when it last
- *     loaded a reference to that slot (its *provenance*), where it read that
- *     reference from, and whether its current operation has read one of the
- *     node's own words. A stale pointer (its node freed or reincarnated
- *     since) is reported only where it does harm:
- *       . a store or RMW through it: a write into a life it does not know;
- *       . a successful CAS expecting it after the operation read the node's
- *         words (pop's CAS(top, A, A.next)): they came from a life that is
- *         over, or from one the pointer does not name, and what it derived
- *         from them — the value it writes, the result it returns — is stale
- *         too. The classic MS96 and Treiber ABA;
- *       . linking a reference read from a node's earlier life, or one to a
- *         node known only from an earlier life;
- *       . returning to the caller a value read through it (type-stable
- *         structures: the read alone is benign, its escape is not).
- *     A successful CAS expecting a stale pointer whose node the thread never
- *     read (Treiber's push: load top = A; node.next = A; CAS(top, A, node))
- *     depends on nothing but the address, which still matches: a benign ABA,
- *     recorded as a note in the trace, not as a violation. A stale read is
- *     benign for type-stable variants and "use-after-free" for schemes that
- *     promise no stale access.
+ * Each primitive does four things: begin_step yields; resolve maps the
+ * address to a node slot + field or a named root, and any other address ends
+ * the execution ("wild-pointer"), so broken code under test cannot crash the
+ * harness; the memory model does the access itself (memory_model.h); and
+ * provenance checks the pointers involved (provenance.h). This file does the
+ * first two, records the events, and owns the node pool and the executions'
+ * lifecycle.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -44,105 +26,11 @@
 
 #include "common/common.h"
 #include "crashguard.h"
-#include "engine.h"
-#include "fiber.h"
+#include "exec.h"
+#include "memory_model.h"
+#include "provenance.h"
 
 #define FIBER_STACK_SIZE (128 * 1024)
-#define NO_PROVENANCE UINT32_MAX
-#define MAX_VIOLATIONS 64
-#define NO_SLOT (-1)
-
-/* Node-data reads an operation remembers, to tell whether the value it
- * returns was read through a stale pointer: the newest read of that value
- * decides, so losing the oldest entries can only miss a report. */
-#define DATA_READ_LOG 8
-
-enum thread_status { T_READY = 0, T_FINISHED = 1, T_CRASHED = 2 };
-
-typedef struct lfs_data_read {
-    lfs_word_t value;
-    int32_t slot;
-    uint32_t gen_loaded;  /* the generation the reading pointer knew */
-    uint32_t load_step;
-    uint8_t stale;        /* read after the node was freed or reincarnated */
-    uint8_t kind;         /* what an escape of it is: enum lfs_violation_kind */
-} lfs_data_read_t;
-enum access_mode { ACC_READ = 0, ACC_WRITE = 1 };
-
-typedef struct lfs_vthread {
-    lfs_fiber_t fiber;
-    struct lfs_exec *ex;
-    int tid;
-    int status;
-    int pending;               /* event kind of the next shared action, -1 none */
-    lfs_word_t *wait_addr;     /* pending LFS_EV_WAIT: blocked while *addr == value */
-    lfs_word_t wait_value;
-    uint32_t n_ops;
-    int32_t *ops;
-    int64_t *args;
-    uint32_t pc;               /* index of the current operation */
-    int invoke_pending;        /* the op's INVOKE is recorded at its first step */
-    void *local;
-    uint32_t *prov_gen;        /* per slot: generation when last loaded */
-    uint32_t *prov_step;
-    int32_t *prov_src;         /* per slot: node whose field the reference was read from, -1: a root */
-    uint32_t *prov_src_gen;    /* that node's generation at the read */
-    uint32_t *read_op;         /* per slot: op_seq when this thread last read one of its words */
-    uint32_t op_seq;           /* operations begun, counting from 1 */
-    lfs_data_read_t data_reads[DATA_READ_LOG]; /* the current operation's latest node-data reads */
-    uint32_t n_data_reads;     /* reads logged since the operation began (the log keeps the last ones) */
-    int32_t retired_head, retired_tail;
-    uint32_t retired_count;
-} lfs_vthread_t;
-
-typedef struct lfs_loc {
-    int32_t slot;   /* node slot, or NO_SLOT for a root */
-    int16_t field;  /* node field, or root index (-1: undeclared shared word) */
-    uint16_t elem;
-    uint8_t kind;   /* enum lfs_word_kind */
-} lfs_loc_t;
-
-struct lfs_exec {
-    const lfs_structure_t *s;
-    struct lfs_options opts;
-    int nthreads;
-    uint32_t capacity;
-    int reuse;
-    uint64_t step_cap;
-    uint32_t node_words;
-
-    /* node pool */
-    lfs_word_t *nodes;
-    uint8_t *state;
-    uint32_t *gen;
-    int32_t *alloc_by, *freed_by, *retired_by;
-    uint32_t *alloc_step, *freed_step;
-    lfs_word_t *stamp;
-    int32_t *rnext, *rprev;    /* per-thread retired lists, threaded through slots */
-    uint32_t *free_slots;      /* LIFO stack or FIFO ring of free slot indices */
-    uint32_t free_first, free_count, never_next;
-
-    lfs_word_t *shared;
-    size_t shared_words;
-    unsigned char *locals;
-
-    lfs_vthread_t threads[LFS_MAX_THREADS];
-    lfs_fiber_t driver;
-
-    uint32_t setup_n;
-    int32_t *setup_ops;
-    int64_t *setup_args;
-    int in_setup;
-
-    lfs_event_t *events;
-    uint32_t n_events, cap_events;
-    lfs_violation_t violations[MAX_VIOLATIONS];
-    uint32_t n_violations;
-
-    uint32_t steps;
-    int status;
-    int64_t enabled;
-};
 
 /* The execution and thread running on this OS thread (a driver may run
  * executions in several OS threads, one each). */
@@ -153,7 +41,7 @@ static __thread lfs_vthread_t *cur_t;
 /* Events and violations                                               */
 /* ------------------------------------------------------------------ */
 
-static lfs_event_t *push_event(lfs_exec_t *ex, lfs_vthread_t *t, int kind)
+lfs_event_t *lfs_record_event(lfs_exec_t *ex, lfs_vthread_t *t, int kind)
 {
     if (ex->n_events == ex->cap_events) {
         uint32_t cap = ex->cap_events ? ex->cap_events * 2 : 256;
@@ -175,7 +63,7 @@ static lfs_event_t *push_event(lfs_exec_t *ex, lfs_vthread_t *t, int kind)
     return ev;
 }
 
-static lfs_violation_t *add_violation(lfs_exec_t *ex, lfs_vthread_t *t, int kind, int detail,
+lfs_violation_t *lfs_record_violation(lfs_exec_t *ex, lfs_vthread_t *t, int kind, int detail,
                                       int32_t slot)
 {
     if (ex->n_events)
@@ -192,8 +80,8 @@ static lfs_violation_t *add_violation(lfs_exec_t *ex, lfs_vthread_t *t, int kind
     v->slot = slot;
     v->other_slot = NO_SLOT;
     if (slot >= 0) {
-        v->gen_loaded = t ? t->prov_gen[slot] : NO_PROVENANCE;
-        v->load_step = t ? t->prov_step[slot] : 0;
+        v->gen_loaded = t ? t->prov.gen[slot] : NO_PROVENANCE;
+        v->load_step = t ? t->prov.step[slot] : 0;
         v->gen_now = ex->gen[slot];
         v->state_now = ex->state[slot];
         v->freed_by = ex->freed_by[slot];
@@ -218,7 +106,7 @@ static void __attribute__((noreturn)) abandon_thread(lfs_exec_t *ex, lfs_vthread
 static void __attribute__((noreturn)) fatal(lfs_exec_t *ex, lfs_vthread_t *t, int kind,
                                             int detail, int64_t offset)
 {
-    lfs_violation_t *v = add_violation(ex, t, kind, detail, NO_SLOT);
+    lfs_violation_t *v = lfs_record_violation(ex, t, kind, detail, NO_SLOT);
     if (v)
         v->address_offset = offset;
     abandon_thread(ex, t);
@@ -234,7 +122,7 @@ static void crashed_on_fiber(const lfs_crash_site_t *site)
     lfs_exec_t *ex = cur_ex;
     if (!t || !ex || t->status != T_READY)
         return;
-    lfs_violation_t *v = add_violation(ex, t, LFS_V_CRASH, site->signal, NO_SLOT);
+    lfs_violation_t *v = lfs_record_violation(ex, t, LFS_V_CRASH, site->signal, NO_SLOT);
     if (v) {
         v->fault_pc = site->pc;
         v->fault_address = site->address;
@@ -286,20 +174,7 @@ static int resolve(lfs_exec_t *ex, lfs_vthread_t *t, const void *addr, lfs_loc_t
     fatal(ex, t, LFS_V_WILD_POINTER, LFS_D_OUTSIDE, (int64_t)(a - pool));
 }
 
-int32_t lfs_exec_decode_ref(lfs_exec_t *ex, lfs_word_t word)
-{
-    if (word == 0)
-        return NO_SLOT;
-    if (ex->s->ref_encoding == LFS_REF_INDEX) {
-        uint32_t low = lfs_ref_slot_plus_one(word);
-        return (low && low - 1 < ex->capacity) ? (int32_t)(low - 1) : NO_SLOT;
-    }
-    uintptr_t off = (uintptr_t)word - (uintptr_t)ex->nodes;
-    uintptr_t node_bytes = ex->node_words * sizeof(lfs_word_t);
-    if (off < ex->capacity * node_bytes && off % node_bytes == 0)
-        return (int32_t)(off / node_bytes);
-    return NO_SLOT;
-}
+int32_t lfs_exec_decode_ref(lfs_exec_t *ex, lfs_word_t word) { return lfs_decode_ref(ex, word); }
 
 static void note_location(lfs_event_t *ev, const lfs_loc_t *loc, lfs_exec_t *ex)
 {
@@ -310,205 +185,17 @@ static void note_location(lfs_event_t *ev, const lfs_loc_t *loc, lfs_exec_t *ex)
         ev->gen = ex->gen[loc->slot];
 }
 
-/* A reference value was read from a link or hazard word: remember which
- * incarnation of the node this thread now points to. */
-static void note_ref_read(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                          lfs_event_t *ev, lfs_word_t value)
-{
-    if (loc->kind == LFS_DATA)
-        return;
-    int32_t s = lfs_exec_decode_ref(ex, value);
-    if (s < 0)
-        return;
-    ev->ref_slot = s;
-    ev->ref_gen = ex->gen[s];
-    if (loc->kind == LFS_LINK) {
-        t->prov_gen[s] = ex->gen[s];
-        t->prov_step[s] = ev->step;
-        t->prov_src[s] = loc->slot;
-        t->prov_src_gen[s] = loc->slot >= 0 ? ex->gen[loc->slot] : 0;
-    }
-}
-
-static void note_ref_written(lfs_exec_t *ex, const lfs_loc_t *loc, lfs_event_t *ev,
-                             lfs_word_t value)
-{
-    if (loc->kind == LFS_DATA)
-        return;
-    int32_t s = lfs_exec_decode_ref(ex, value);
-    if (s >= 0) {
-        ev->ref_slot = s;
-        ev->ref_gen = ex->gen[s];
-    }
-}
-
-static int is_stale(lfs_exec_t *ex, lfs_vthread_t *t, int32_t s)
-{
-    uint32_t seen = t->prov_gen[s];
-    return seen != NO_PROVENANCE && seen != ex->gen[s];
-}
-
-/* The kind of a harmful stale access: aba while the node lives again,
- * use-after-free while it is free. */
-static int stale_kind(lfs_exec_t *ex, int32_t s)
-{
-    return ex->state[s] == LFS_SLOT_FREE ? LFS_V_USE_AFTER_FREE : LFS_V_ABA;
-}
-
-/* Is this access to a node word harmful? Returns whether it was stale (the
- * node freed or reincarnated since this thread loaded its pointer). */
-static int check_node_access(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                             lfs_event_t *ev, int mode)
-{
-    int32_t s = loc->slot;
-    if (s < 0)
-        return 0;
-    if (mode == ACC_READ)
-        t->read_op[s] = t->op_seq;
-    if (!is_stale(ex, t, s) && ex->state[s] != LFS_SLOT_FREE)
-        return 0;
-    ev->flags |= LFS_EVF_STALE;
-    if (mode == ACC_WRITE)
-        add_violation(ex, t, stale_kind(ex, s), LFS_D_STORE_STALE, s);
-    else if (ex->s->memory_promise == LFS_NO_STALE_ACCESS)
-        add_violation(ex, t, LFS_V_USE_AFTER_FREE, LFS_D_READ_FREED, s);
-    return 1;
-}
-
-/* Remember a read of a node's data word, for check_result_escape. */
-static void log_data_read(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                          lfs_word_t value, int stale)
-{
-    if (loc->slot < 0 || loc->kind != LFS_DATA)
-        return;
-    lfs_data_read_t *r = &t->data_reads[t->n_data_reads++ % DATA_READ_LOG];
-    r->value = value;
-    r->slot = loc->slot;
-    r->gen_loaded = t->prov_gen[loc->slot];
-    r->load_step = t->prov_step[loc->slot];
-    r->stale = (uint8_t)stale;
-    r->kind = (uint8_t)stale_kind(ex, loc->slot);
-}
-
-/* An operation returns value: harmful if its newest read of that value went
- * through a stale pointer. Under LFS_NO_STALE_ACCESS the read itself was
- * already reported. */
-static void check_result_escape(lfs_exec_t *ex, lfs_vthread_t *t, lfs_word_t value)
-{
-    if (ex->s->memory_promise == LFS_NO_STALE_ACCESS)
-        return;
-    uint32_t logged = t->n_data_reads < DATA_READ_LOG ? t->n_data_reads : DATA_READ_LOG;
-    for (uint32_t i = 1; i <= logged; i++) {
-        const lfs_data_read_t *r = &t->data_reads[(t->n_data_reads - i) % DATA_READ_LOG];
-        if (r->value != value)
-            continue;
-        if (r->stale) {
-            lfs_violation_t *v = add_violation(ex, t, r->kind, LFS_D_RETURN_STALE, r->slot);
-            if (v) {
-                v->gen_loaded = r->gen_loaded;
-                v->load_step = r->load_step;
-            }
-        }
-        return;
-    }
-}
-
-/* Did the current operation read node s's words? When its pointer to s is
- * stale, they came from a life that is over or from one the pointer does
- * not name, and what it derived from them — a value it writes, the result
- * it returns, the decision to go on — is stale too. */
-static int operation_read_node(const lfs_vthread_t *t, int32_t s)
-{
-    return t->read_op[s] == t->op_seq;
-}
-
-/* A harmful CAS on node s was reported: the operation's reads through that
- * pointer are accounted for, and their values escaping is the same story. */
-static void account_data_reads(lfs_vthread_t *t, int32_t s)
-{
-    for (uint32_t i = 0; i < DATA_READ_LOG; i++)
-        if (t->data_reads[i].slot == s)
-            t->data_reads[i].stale = 0;
-}
-
-/* A successful CAS on a link expected node e, which this thread knows from
- * an earlier life. Harmful when the operation read e's words (the CAS then
- * vouches for stale knowledge). Otherwise only the address was compared,
- * and it still matches: a benign ABA. Returns e for that note
- * (note_benign_aba), NO_SLOT when there is nothing to note. */
-static int32_t check_cas_expected(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                                  lfs_event_t *ev, lfs_word_t expected)
-{
-    if (loc->kind != LFS_LINK)
-        return NO_SLOT;
-    int32_t e = lfs_exec_decode_ref(ex, expected);
-    if (e < 0 || !is_stale(ex, t, e))
-        return NO_SLOT;
-    ev->flags |= LFS_EVF_STALE;
-    if (!operation_read_node(t, e))
-        return e;
-    add_violation(ex, t, LFS_V_ABA, LFS_D_CAS_EXPECTED, e);
-    account_data_reads(t, e);
-    return NO_SLOT;
-}
-
-/* The trace's note after a benign ABA at the CAS event cas: which node the
- * CAS expected, the generation and step this thread loaded it at, the
- * generation it has now. */
-static void note_benign_aba(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_event_t *cas, int32_t e)
-{
-    lfs_event_t *note = push_event(ex, t, LFS_EV_NOTE);
-    note->status = LFS_NOTE_BENIGN_ABA;
-    note->slot = cas->slot;
-    note->field = cas->field;
-    note->elem = cas->elem;
-    note->gen = cas->gen;
-    note->ref_slot = e;
-    note->ref_gen = t->prov_gen[e];
-    note->value = t->prov_step[e];
-    note->expected = ex->gen[e];
-}
-
-/* A link is being set to value: publishing a freed node, or one this thread
- * knows only from an earlier incarnation, corrupts the structure. */
-static void check_publish(lfs_exec_t *ex, lfs_vthread_t *t, const lfs_loc_t *loc,
-                          lfs_word_t value)
-{
-    if (loc->kind != LFS_LINK)
-        return;
-    int32_t s = lfs_exec_decode_ref(ex, value);
-    if (s < 0)
-        return;
-    /* The MS96 ABA signature: the reference was read from a node's link in
-     * that node's earlier life (B read from A.next, then A recycled), and is
-     * now installed as if A's old successor were still current. */
-    int32_t src = t->prov_src[s];
-    if (t->prov_gen[s] != NO_PROVENANCE && src >= 0 && ex->gen[src] != t->prov_src_gen[s]) {
-        lfs_violation_t *v = add_violation(ex, t, LFS_V_ABA, LFS_D_PUBLISH_FROM_STALE, src);
-        if (v) {
-            v->gen_loaded = t->prov_src_gen[s];
-            v->load_step = t->prov_step[s];
-            v->other_slot = s;
-        }
-    }
-    if (ex->state[s] == LFS_SLOT_FREE)
-        add_violation(ex, t, LFS_V_USE_AFTER_FREE, LFS_D_PUBLISH_FREED, s);
-    else if (is_stale(ex, t, s))
-        add_violation(ex, t, LFS_V_ABA, LFS_D_PUBLISH_STALE, s);
-}
-
 /* ------------------------------------------------------------------ */
 /* Stepping                                                            */
 /* ------------------------------------------------------------------ */
 
 static void record_invoke(lfs_exec_t *ex, lfs_vthread_t *t)
 {
-    lfs_event_t *ev = push_event(ex, t, LFS_EV_INVOKE);
+    lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_INVOKE);
     ev->op = t->ops[t->pc];
     ev->value = (lfs_word_t)t->args[t->pc];
     t->invoke_pending = 0;
-    t->n_data_reads = 0;
-    t->op_seq++;
+    lfs_prov_operation_begins(t);
 }
 
 /* Announce the next shared action and yield; returns once scheduled. In setup
@@ -536,7 +223,7 @@ static lfs_event_t scratch_event; /* target of events in setup (not recorded) */
 static lfs_event_t *event_for(lfs_exec_t *ex, lfs_vthread_t *t, int kind)
 {
     if (RECORDING(ex))
-        return push_event(ex, t, kind);
+        return lfs_record_event(ex, t, kind);
     memset(&scratch_event, 0, sizeof scratch_event);
     return &scratch_event;
 }
@@ -547,16 +234,13 @@ lfs_word_t lfs_load(lfs_word_t *addr, lfs_order_t mo)
     lfs_exec_t *ex = cur_ex;
     lfs_loc_t loc;
     resolve(ex, t, addr, &loc);
-    lfs_word_t value = *addr;
+    lfs_word_t value = lfs_mm_load(ex, t, addr, mo);
     lfs_event_t *ev = event_for(ex, t, LFS_EV_LOAD);
     ev->order = (uint8_t)mo;
     ev->value = value;
     note_location(ev, &loc, ex);
-    if (RECORDING(ex)) {
-        int stale = check_node_access(ex, t, &loc, ev, ACC_READ);
-        log_data_read(ex, t, &loc, value, stale);
-        note_ref_read(ex, t, &loc, ev, value);
-    }
+    if (RECORDING(ex))
+        lfs_prov_load(ex, t, &loc, ev, value);
     return value;
 }
 
@@ -570,12 +254,9 @@ void lfs_store(lfs_word_t *addr, lfs_word_t value, lfs_order_t mo)
     ev->order = (uint8_t)mo;
     ev->value = value;
     note_location(ev, &loc, ex);
-    if (RECORDING(ex)) {
-        note_ref_written(ex, &loc, ev, value);
-        check_node_access(ex, t, &loc, ev, ACC_WRITE);
-        check_publish(ex, t, &loc, value);
-    }
-    *addr = value;
+    if (RECORDING(ex))
+        lfs_prov_store(ex, t, &loc, ev, value);
+    lfs_mm_store(ex, t, addr, value, mo);
 }
 
 void lfs_init_store(lfs_word_t *addr, lfs_word_t value)
@@ -586,14 +267,13 @@ void lfs_init_store(lfs_word_t *addr, lfs_word_t value)
     resolve(ex, t, addr, &loc);
     if (RECORDING(ex)) {
         /* Not a step point: it belongs to the step that ran this code. */
-        lfs_event_t *ev = push_event(ex, t, LFS_EV_INIT_STORE);
+        lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_INIT_STORE);
         ev->order = LFS_RELAXED;
         ev->value = value;
         note_location(ev, &loc, ex);
-        note_ref_written(ex, &loc, ev, value);
-        check_node_access(ex, t, &loc, ev, ACC_WRITE);
+        lfs_prov_init_store(ex, t, &loc, ev, value);
     }
-    *addr = value;
+    lfs_mm_store(ex, t, addr, value, LFS_RELAXED); /* the node is still private */
 }
 
 bool lfs_cas(lfs_word_t *addr, lfs_word_t *expected, lfs_word_t desired, lfs_order_t mo)
@@ -602,78 +282,66 @@ bool lfs_cas(lfs_word_t *addr, lfs_word_t *expected, lfs_word_t desired, lfs_ord
     lfs_exec_t *ex = cur_ex;
     lfs_loc_t loc;
     resolve(ex, t, addr, &loc);
-    lfs_word_t seen = *addr;
-    int ok = seen == *expected;
+    lfs_word_t seen;
+    bool ok = lfs_mm_cas(ex, t, addr, *expected, desired, mo, &seen);
     lfs_event_t *ev = event_for(ex, t, ok ? LFS_EV_CAS_OK : LFS_EV_CAS_FAIL);
     ev->order = (uint8_t)mo;
     ev->value = desired;
     ev->expected = ok ? *expected : seen;
     note_location(ev, &loc, ex);
     if (RECORDING(ex)) {
-        if (ok) {
-            note_ref_written(ex, &loc, ev, desired);
-            check_node_access(ex, t, &loc, ev, ACC_WRITE);
-            int32_t benign = check_cas_expected(ex, t, &loc, ev, *expected);
-            check_publish(ex, t, &loc, desired);
-            if (benign >= 0) /* after every check, so no violation lands on the note */
-                note_benign_aba(ex, t, ev, benign);
-        } else {
-            check_node_access(ex, t, &loc, ev, ACC_READ);
-            note_ref_read(ex, t, &loc, ev, seen);
-        }
+        if (ok)
+            lfs_prov_cas_ok(ex, t, &loc, ev, *expected, desired);
+        else
+            lfs_prov_cas_fail(ex, t, &loc, ev, seen);
     }
-    if (ok)
-        *addr = desired;
-    else
+    if (!ok)
         *expected = seen;
     return ok;
 }
 
-static lfs_word_t read_modify_write(int kind, lfs_word_t *addr, lfs_word_t operand,
-                                    lfs_order_t mo)
+static lfs_word_t read_modify_write(int kind, lfs_rmw_op_t op, lfs_word_t *addr,
+                                    lfs_word_t operand, lfs_order_t mo)
 {
     lfs_vthread_t *t = begin_step(kind, NULL, 0);
     lfs_exec_t *ex = cur_ex;
     lfs_loc_t loc;
     resolve(ex, t, addr, &loc);
-    lfs_word_t old = *addr;
-    lfs_word_t new_value = kind == LFS_EV_EXCHANGE ? operand : old + operand;
+    lfs_word_t new_value;
+    lfs_word_t old = lfs_mm_rmw(ex, t, addr, op, operand, mo, &new_value);
     lfs_event_t *ev = event_for(ex, t, kind);
     ev->order = (uint8_t)mo;
     ev->value = old;
     ev->expected = new_value;
     note_location(ev, &loc, ex);
-    if (RECORDING(ex)) {
-        check_node_access(ex, t, &loc, ev, ACC_WRITE);
-        note_ref_read(ex, t, &loc, ev, old);
-        check_publish(ex, t, &loc, new_value);
-    }
-    *addr = new_value;
+    if (RECORDING(ex))
+        lfs_prov_rmw(ex, t, &loc, ev, old, new_value);
     return old;
 }
 
 lfs_word_t lfs_exchange(lfs_word_t *addr, lfs_word_t value, lfs_order_t mo)
 {
-    return read_modify_write(LFS_EV_EXCHANGE, addr, value, mo);
+    return read_modify_write(LFS_EV_EXCHANGE, LFS_RMW_EXCHANGE, addr, value, mo);
 }
 
 lfs_word_t lfs_fetch_add(lfs_word_t *addr, lfs_word_t delta, lfs_order_t mo)
 {
-    return read_modify_write(LFS_EV_FETCH_ADD, addr, delta, mo);
+    return read_modify_write(LFS_EV_FETCH_ADD, LFS_RMW_FETCH_ADD, addr, delta, mo);
 }
 
 void lfs_fence(lfs_order_t mo)
 {
     lfs_vthread_t *t = begin_step(LFS_EV_FENCE, NULL, 0);
+    lfs_mm_fence(cur_ex, t, mo);
     if (RECORDING(cur_ex))
-        push_event(cur_ex, t, LFS_EV_FENCE)->order = (uint8_t)mo;
+        lfs_record_event(cur_ex, t, LFS_EV_FENCE)->order = (uint8_t)mo;
 }
 
 void lfs_pause(void)
 {
     lfs_vthread_t *t = begin_step(LFS_EV_PAUSE, NULL, 0);
     if (RECORDING(cur_ex))
-        push_event(cur_ex, t, LFS_EV_PAUSE);
+        lfs_record_event(cur_ex, t, LFS_EV_PAUSE);
 }
 
 void lfs_wait_while(lfs_word_t *addr, lfs_word_t value)
@@ -684,8 +352,8 @@ void lfs_wait_while(lfs_word_t *addr, lfs_word_t value)
     if (ex->in_setup)
         return; /* nobody else runs in setup: a held lock would never be released */
     lfs_vthread_t *t = begin_step(LFS_EV_WAIT, addr, value);
-    lfs_event_t *ev = push_event(ex, t, LFS_EV_WAIT);
-    ev->value = *addr;
+    lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_WAIT);
+    ev->value = lfs_mm_peek(ex, t, addr);
     note_location(ev, &loc, ex);
 }
 
@@ -767,18 +435,16 @@ void *lfs_node_alloc(void)
     uint32_t s;
     if (take_free_slot(ex, &s) != 0) {
         if (RECORDING(ex))
-            push_event(ex, t, LFS_EV_ALLOC);
+            lfs_record_event(ex, t, LFS_EV_ALLOC);
         fatal(ex, t, LFS_V_POOL_EXHAUSTED, LFS_D_NONE, 0);
     }
     ex->state[s] = LFS_SLOT_LIVE;
     ex->gen[s]++;
     ex->alloc_by[s] = setup_tid(ex, t);
     ex->alloc_step[s] = ex->steps ? ex->steps - 1 : 0;
-    t->prov_gen[s] = ex->gen[s];
-    t->prov_step[s] = ex->alloc_step[s];
-    t->prov_src[s] = NO_SLOT; /* a fresh node: not read from anyone's link */
+    lfs_prov_node_allocated(ex, t, s);
     if (RECORDING(ex)) {
-        lfs_event_t *ev = push_event(ex, t, LFS_EV_ALLOC);
+        lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_ALLOC);
         ev->slot = (int32_t)s;
         ev->gen = ex->gen[s];
     }
@@ -794,7 +460,7 @@ static void free_slot(lfs_exec_t *ex, lfs_vthread_t *t, uint32_t s)
     ex->freed_step[s] = ex->steps ? ex->steps - 1 : 0;
     give_free_slot(ex, s);
     if (RECORDING(ex)) {
-        lfs_event_t *ev = push_event(ex, t, LFS_EV_FREE);
+        lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_FREE);
         ev->slot = (int32_t)s;
         ev->gen = ex->gen[s];
     }
@@ -807,27 +473,19 @@ void lfs_node_free(void *node)
     uint32_t s = slot_of_node(ex, t, node);
     if (ex->state[s] == LFS_SLOT_FREE) {
         if (RECORDING(ex)) {
-            lfs_event_t *ev = push_event(ex, t, LFS_EV_FREE);
+            lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_FREE);
             ev->slot = (int32_t)s;
             ev->gen = ex->gen[s];
             ev->flags |= LFS_EVF_STALE;
         }
-        add_violation(ex, t, LFS_V_DOUBLE_FREE, LFS_D_FREE_TWICE, (int32_t)s);
+        lfs_record_violation(ex, t, LFS_V_DOUBLE_FREE, LFS_D_FREE_TWICE, (int32_t)s);
         return; /* the pool stays consistent: the slot is not handed out twice */
     }
-    int stale = RECORDING(ex) && is_stale(ex, t, (int32_t)s);
     int32_t last_freed_by = ex->freed_by[s];
     uint32_t last_freed_step = ex->freed_step[s];
     free_slot(ex, t, s);
-    if (stale) {
-        ex->events[ex->n_events - 1].flags |= LFS_EVF_STALE;
-        lfs_violation_t *v = add_violation(ex, t, LFS_V_ABA, LFS_D_FREE_STALE, (int32_t)s);
-        if (v) { /* the story is the free before this one */
-            v->freed_by = last_freed_by;
-            v->freed_step = last_freed_step;
-            v->state_now = LFS_SLOT_LIVE;
-        }
-    }
+    if (RECORDING(ex))
+        lfs_prov_node_freed(ex, t, s, last_freed_by, last_freed_step);
 }
 
 void lfs_node_retire(void *node, lfs_word_t stamp)
@@ -841,13 +499,11 @@ void lfs_node_retire(void *node, lfs_word_t stamp)
     ev->value = stamp;
     if (ex->state[s] != LFS_SLOT_LIVE) {
         ev->flags |= LFS_EVF_STALE;
-        add_violation(ex, t, LFS_V_DOUBLE_FREE, LFS_D_RETIRE_NOT_LIVE, (int32_t)s);
+        lfs_record_violation(ex, t, LFS_V_DOUBLE_FREE, LFS_D_RETIRE_NOT_LIVE, (int32_t)s);
         return;
     }
-    if (RECORDING(ex) && is_stale(ex, t, (int32_t)s)) {
-        ev->flags |= LFS_EVF_STALE;
-        add_violation(ex, t, LFS_V_ABA, LFS_D_FREE_STALE, (int32_t)s);
-    }
+    if (RECORDING(ex))
+        lfs_prov_node_retired(ex, t, ev, s);
     ex->state[s] = LFS_SLOT_RETIRED;
     ex->retired_by[s] = t->tid;
     ex->stamp[s] = stamp;
@@ -915,12 +571,12 @@ static void thread_main(void *arg)
         int status = op->fn(ex->shared, t->local, (lfs_word_t)t->args[t->pc], &result);
         if (t->invoke_pending)
             record_invoke(ex, t); /* an operation that touched nothing shared */
-        lfs_event_t *ev = push_event(ex, t, LFS_EV_RETURN);
+        lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_RETURN);
         ev->op = t->ops[t->pc];
         ev->status = status;
         ev->value = op->returns_value && status == LFS_OK ? result : 0;
         if (op->returns_value && status == LFS_OK)
-            check_result_escape(ex, t, result);
+            lfs_prov_operation_returns(ex, t, result);
     }
     t->status = T_FINISHED;
     t->pending = -1;
@@ -946,7 +602,7 @@ static void setup_main(void *arg)
     }
     if (rc < 0) {
         ex->status = LFS_EXEC_ABORTED;
-        add_violation(ex, NULL, LFS_V_POOL_EXHAUSTED, LFS_D_NONE, NO_SLOT);
+        lfs_record_violation(ex, NULL, LFS_V_POOL_EXHAUSTED, LFS_D_NONE, NO_SLOT);
     }
     lfs_fiber_switch(&ex->threads[0].fiber, &ex->driver);
     abort(); /* re-prepared before it runs again */
@@ -996,12 +652,7 @@ lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capaci
         t->ex = ex;
         t->tid = i;
         t->local = ex->locals + (size_t)i * (local ? local : 16);
-        t->prov_gen = malloc(capacity * sizeof(uint32_t));
-        t->prov_step = malloc(capacity * sizeof(uint32_t));
-        t->prov_src = malloc(capacity * sizeof(int32_t));
-        t->prov_src_gen = malloc(capacity * sizeof(uint32_t));
-        t->read_op = malloc(capacity * sizeof(uint32_t));
-        failed = !t->prov_gen || !t->prov_step || !t->prov_src || !t->prov_src_gen || !t->read_op ||
+        failed = lfs_prov_init(&t->prov, capacity) != 0 ||
                  lfs_fiber_create(&t->fiber, FIBER_STACK_SIZE) != 0;
     }
     if (failed) {
@@ -1018,11 +669,7 @@ void lfs_exec_delete(lfs_exec_t *ex)
     for (int i = 0; i < ex->nthreads; i++) {
         lfs_vthread_t *t = &ex->threads[i];
         lfs_fiber_destroy(&t->fiber);
-        free(t->prov_gen);
-        free(t->prov_step);
-        free(t->prov_src);
-        free(t->prov_src_gen);
-        free(t->read_op);
+        lfs_prov_destroy(&t->prov);
         free(t->ops);
         free(t->args);
     }
@@ -1114,13 +761,7 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
         t->invoke_pending = 0;
         t->retired_head = t->retired_tail = -1;
         t->retired_count = 0;
-        memset(t->prov_gen, 0xff, ex->capacity * sizeof(uint32_t));
-        memset(t->prov_step, 0, ex->capacity * sizeof(uint32_t));
-        memset(t->prov_src, 0xff, ex->capacity * sizeof(int32_t));
-        memset(t->prov_src_gen, 0, ex->capacity * sizeof(uint32_t));
-        memset(t->read_op, 0, ex->capacity * sizeof(uint32_t)); /* op_seq 0: no operation */
-        t->op_seq = 0;
-        t->n_data_reads = 0;
+        lfs_prov_reset(&t->prov, ex->capacity);
     }
 
     /* Setup runs on thread 0's fiber, so that a fatal violation in it (an
@@ -1132,7 +773,7 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
     lfs_fiber_switch(&ex->driver, &ex->threads[0].fiber);
     ex->in_setup = 0;
     /* Setup's own loads leave no provenance: the threads start fresh. */
-    memset(ex->threads[0].prov_gen, 0xff, ex->capacity * sizeof(uint32_t));
+    lfs_prov_reset(&ex->threads[0].prov, ex->capacity);
     if (ex->status != LFS_EXEC_RUNNING) {
         cur_t = NULL;
         return -1;
@@ -1160,7 +801,7 @@ int64_t lfs_exec_enabled(lfs_exec_t *ex)
         if (t->status != T_READY)
             continue;
         unfinished++;
-        if (t->pending == LFS_EV_WAIT && *t->wait_addr == t->wait_value)
+        if (t->pending == LFS_EV_WAIT && lfs_mm_peek(ex, t, t->wait_addr) == t->wait_value)
             continue;
         mask |= (int64_t)1 << i;
     }
@@ -1168,7 +809,7 @@ int64_t lfs_exec_enabled(lfs_exec_t *ex)
         ex->status = LFS_EXEC_DONE;
     } else if (!mask) {
         ex->status = LFS_EXEC_DEADLOCK;
-        add_violation(ex, NULL, LFS_V_DEADLOCK, LFS_D_NONE, NO_SLOT);
+        lfs_record_violation(ex, NULL, LFS_V_DEADLOCK, LFS_D_NONE, NO_SLOT);
     }
     return mask;
 }
@@ -1179,11 +820,11 @@ int64_t lfs_exec_step(lfs_exec_t *ex, int tid)
         return -2;
     lfs_vthread_t *t = &ex->threads[tid];
     if (t->status != T_READY ||
-        (t->pending == LFS_EV_WAIT && *t->wait_addr == t->wait_value))
+        (t->pending == LFS_EV_WAIT && lfs_mm_peek(ex, t, t->wait_addr) == t->wait_value))
         return -2;
     if (ex->steps >= ex->step_cap) {
         ex->status = LFS_EXEC_LIVELOCK;
-        add_violation(ex, NULL, LFS_V_LIVELOCK, LFS_D_NONE, NO_SLOT);
+        lfs_record_violation(ex, NULL, LFS_V_LIVELOCK, LFS_D_NONE, NO_SLOT);
         return 0;
     }
     ex->steps++;
