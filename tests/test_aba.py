@@ -15,7 +15,7 @@ import pytest
 
 from stress.checks import check_execution
 from stress.engine import Execution
-from stress.explore import explore
+from stress.search import explore
 from stress.report import format_report
 from stress.scenario import load
 from stress.structures import load_source
