@@ -51,12 +51,12 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from .search import Stats as Stats
     from .search import explore as explore
     from .story import story_target as story_target
-    from .token import Target as Target
+    from .target import Target as Target
     from .violations import Violation as Violation
 
 # Public name -> the private module it lives in.
 _LAZY = {
-    "Target": "token",
+    "Target": "target",
     "Execution": "engine",
     "explore": "search",
     "ExploreResult": "search",

@@ -55,7 +55,7 @@ def run_free(family: str, variant: str, programs: Sequence[Sequence[tuple[str, i
     setup = [o.name for o in info.ops if o.takes_arg]
     if initial and not setup:
         raise UsageError(f"{info.name} has no operation that takes a value: no initial contents")
-    params = {"index": info.index, "programs": encoded, "capacity": capacity, "options": values,
+    params = {"index": info.index, "source": info.source, "programs": encoded, "capacity": capacity, "options": values,
               "initial": [[info.op_index(setup[0]), int(v)] for v in initial], "timeout": timeout}
     base = {"structure": info.name, "threads": len(programs), "capacity": capacity,
             "options": {o.name: v for o, v in zip(info.options, values)}}
@@ -114,7 +114,11 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
 
     from . import _native
 
-    m = _native.free()
+    if params.get("source"):   # a user's structure file: its free build, from the cache
+        from .usercode import build
+        m = build(params["source"]).free
+    else:
+        m = _native.free()
     ffi, lib = m.ffi, m.lib
     programs = params["programs"]
     n = len(programs)

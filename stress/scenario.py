@@ -27,7 +27,8 @@ else:  # pragma: no cover
 
 from .errors import CompileError, UsageError
 from .structures import REUSE_POLICIES, StructureInfo, catalogue, load_source, lookup
-from .token import Target
+from .target import Target
+from .usercode import loaded
 from .violations import KINDS
 
 SCHEDULER_NAMES = ("random", "pct", "urw", "exhaustive", "hypothesis")
@@ -121,10 +122,11 @@ class Scenario:
     @property
     def token_name(self) -> str:
         """How tokens name this scenario: the file's stem for the built-in
-        suite, else its path as given (replay finds it again by either)."""
+        suite, else its absolute path (replay finds it again by either, from
+        any directory)."""
         if self.path.resolve().parent == BUILTIN_SCENARIOS.resolve():
             return self.name
-        return str(self.path)
+        return str(self.path.resolve())
 
     def target(self, name: str, programs=None) -> Target:
         plan = self.plan(name)
@@ -133,7 +135,7 @@ class Scenario:
             raise UsageError(f"{self.path.name} generates its programs: give them (or a seed) to build a target")
         return Target(self.structure, plan.variant, tuple(tuple(p) for p in progs), self.initial,
                       tuple(sorted(plan.options.items())), self.capacity, self.reuse, self.step_cap,
-                      self.token_name, self.content_hash)
+                      self.token_name, self.content_hash, lookup(self.structure, plan.variant).source)
 
 
 def _fail(path: Path, key: str, problem: str) -> ScenarioError:
@@ -251,19 +253,20 @@ def load(path: str | Path) -> Scenario:
     if "structure" not in head:
         raise _fail(path, "scenario.structure", "missing (e.g. structure = \"msqueue\")")
     family = _expect_type(path, "scenario.structure", head["structure"], str, "a structure name")
-    build_key = ""
+    source_hash = ""
     if "source" in head:   # the user's own structure file, built (or found cached) now
         source = _expect_type(path, "scenario.source", head["source"], str,
                               'a C file, relative to the scenario (e.g. "my_stack.c")')
         try:
-            build_key = load_source(path.parent / source)[0].build
+            source_hash = loaded(load_source(path.parent / source)[0].build).content_hash
         except CompileError as exc:   # keeps its type: the compiler's file:line follows
             raise CompileError(f"{path}: scenario.source: {exc}") from None
         except UsageError as exc:
             raise _fail(path, "scenario.source", str(exc)) from None
     families = sorted({s.family for s in catalogue().values()})
     if family not in families:
-        raise _fail(path, "scenario.structure", f"unknown structure {family!r} (allowed: {', '.join(families)})")
+        raise _fail(path, "scenario.structure", f"unknown structure {family!r} (allowed: {', '.join(families)}; "
+                    'a structure of your own: name its C file with source = "FILE.c")')
     description = _expect_type(path, "scenario.description", head.get("description", ""), str, "text")
     initial_raw = _expect_type(path, "scenario.initial", head.get("initial", []), list, "a list of integers")
     initial = tuple(_int(path, "scenario.initial", v, -(2**63), 2**63 - 1) for v in initial_raw)
@@ -353,7 +356,7 @@ def load(path: str | Path) -> Scenario:
             raise _fail(path, "threads.generate",
                         f"{info.name} has no insert/remove pair of operations to generate programs from")
 
-    digest = hashlib.sha256(raw + build_key.encode()).hexdigest()[:12]   # the C file counts too
+    digest = hashlib.sha256(raw + source_hash.encode()).hexdigest()[:12]   # the C file counts too
     return Scenario(path, path.stem, description, family, initial, capacity, reuse, step_cap,
                     programs, generator, tuple(plans), digest)
 

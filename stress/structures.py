@@ -157,6 +157,12 @@ def catalogue() -> dict[str, StructureInfo]:
     return {**_builtin(), **_user}
 
 
+def user_structure(name: str) -> StructureInfo | None:
+    """The structure "family/variant" if a user's file loaded so far defines it
+    (never loads the native extensions)."""
+    return _user.get(name)
+
+
 def native_module(info: StructureInfo, build: str = "stepped") -> ModuleType:
     """The cffi module (``ffi``, ``lib``) whose registry holds ``info`` at
     ``info.index``: the built-in extension, or the user file's."""
@@ -167,6 +173,8 @@ def native_module(info: StructureInfo, build: str = "stepped") -> ModuleType:
 
 
 SPEC_NAMES = ("queue", "stack", "none")
+LOAD_HINT = ('a structure of your own is loaded from its C file: Target(..., source="FILE.c"), '
+             '--source FILE.c, or a scenario\'s source = "FILE.c"')
 
 
 def load_source(path: str | Path, *, force: bool = False) -> tuple[StructureInfo, ...]:
@@ -182,7 +190,7 @@ def load_source(path: str | Path, *, force: bool = False) -> tuple[StructureInfo
     for i in range(count):
         desc = mod.lib.lfs_structure_get(i)
         try:
-            info = _read(mod.ffi, desc, i, str(user.source), user.key)
+            info = _read(mod.ffi, desc, i, str(Path(path).resolve()), user.key)
         except KeyError as exc:
             raise UsageError(f"{name}: structure #{i} has an unknown kind or encoding {exc} "
                              "(see enum lfs_word_kind / lfs_ref_encoding / lfs_memory_promise)") from None
@@ -193,7 +201,7 @@ def load_source(path: str | Path, *, force: bool = False) -> tuple[StructureInfo
             raise UsageError(f"{name} defines {info.name}, which is built in: give its family or "
                              "variant another name")
         earlier = _user.get(info.name)
-        if earlier is not None and earlier.build != info.build:
+        if earlier is not None and earlier.build != info.build and earlier.source != info.source:
             raise UsageError(f"{name} defines {info.name}, which {earlier.source} already defined "
                              "in this run: give one of them another name")
     if len({i.name for i in infos}) != len(infos):
@@ -232,6 +240,7 @@ def lookup(family: str, variant: str) -> StructureInfo:
         return cat[key]
     families = sorted({s.family for s in cat.values()})
     if family not in families:
-        raise UsageError(f"unknown structure {family!r} (allowed: {', '.join(families)})")
+        raise UsageError(f"unknown structure {family!r} (allowed: {', '.join(families)}); "
+                         f"{LOAD_HINT}")
     variants = sorted(s.variant for s in cat.values() if s.family == family)
     raise UsageError(f"unknown variant {variant!r} of {family} (allowed: {', '.join(variants)})")

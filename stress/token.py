@@ -12,6 +12,12 @@ A token holds everything needed to re-run an execution, byte for byte:
     sc  scenario name@hash   classic-aba@3f2a9c01    (optional; the programs are carried
                                                       anyway, the hash tells when the
                                                       scenario changed since)
+    src structure's C file   /home/me/mpsc.c         (a user's structure: found again from
+                                                      any directory, or given with --source)
+    sh  structure hash       9c1e0f2a77b3            (the user's file and its headers; for a
+                                                      built-in, lfstress's native sources:
+                                                      tells "it changed since" apart from
+                                                      "not deterministic")
 
 The fields are ``key=value`` lines, compressed with zlib when that is
 shorter, then base64url without padding, after the prefix ``lfs1.`` (the
@@ -32,59 +38,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import UsageError
+from .target import DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP, Target
 
 PREFIX = "lfs1."
-_KEYS = ("s", "o", "i", "p", "x", "c", "h", "sc")
+_KEYS = ("s", "o", "i", "p", "x", "c", "h", "sc", "src", "sh")
 _REQUIRED = ("s", "p", "c")
-
-
-@dataclass(frozen=True)
-class Target:
-    """What an execution runs: a structure variant, its options, the pool, the
-    initial contents and one program per thread; plus, when it came from a
-    scenario (or story), that scenario's name and content hash."""
-
-    family: str
-    variant: str
-    programs: tuple[tuple[tuple[str, int | None], ...], ...]
-    initial: tuple[int, ...] = ()
-    options: tuple[tuple[str, int], ...] = ()
-    capacity: int = 16
-    reuse: str = "lifo"
-    step_cap: int = 10_000
-    scenario: str | None = None
-    scenario_hash: str | None = None
-
-    @property
-    def structure(self) -> str:
-        return f"{self.family}/{self.variant}"
-
-    @property
-    def nthreads(self) -> int:
-        return len(self.programs)
-
-    def execution(self):
-        from .engine import Execution
-        return Execution(self.family, self.variant, [list(p) for p in self.programs],
-                         initial=self.initial, options=dict(self.options), capacity=self.capacity,
-                         reuse=self.reuse, step_cap=self.step_cap)
-
-    def with_programs(self, programs, initial=None) -> "Target":
-        return Target(self.family, self.variant, tuple(tuple(p) for p in programs),
-                      tuple(self.initial if initial is None else initial), self.options,
-                      self.capacity, self.reuse, self.step_cap, self.scenario, self.scenario_hash)
-
-    def operations(self) -> int:
-        return sum(len(p) for p in self.programs)
-
-    def describe_programs(self) -> str:
-        return "  ".join(f"T{t}: [{', '.join(_op_text(op) for op in prog)}]"
-                         for t, prog in enumerate(self.programs))
-
-
-def _op_text(op: tuple[str, int | None]) -> str:
-    name, arg = op
-    return name if arg is None else f"{name} {arg}"
 
 
 def trace_hash(trace: str) -> str:
@@ -96,12 +54,32 @@ def content_hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:8]
 
 
+def structure_hash(target: Target) -> str | None:
+    """What the token's ``sh`` records: the hash of the user's file as it was
+    built, or of the native sources lfstress was built from (None: the
+    structure is not known here)."""
+    from .structures import user_structure
+    if target.source is not None:
+        info = user_structure(target.structure)
+        if info is None or info.source != target.source:
+            return None
+        from .usercode import loaded
+        return loaded(info.build).content_hash
+    from . import _native
+    from .structures import catalogue
+    if target.structure not in catalogue():
+        return None
+    module = _native.stepped()
+    return module.ffi.string(module.lib.lfs_build_source_hash()).decode()
+
+
 @dataclass(frozen=True)
 class Token:
     target: Target
     choices: tuple[int, ...]
     trace_hash: str | None = None
     events: int | None = None
+    structure_hash: str | None = None     # as recorded (``sh``); None in older tokens
 
     def encode(self) -> str:
         return encode(self.target, self.choices, trace_hash=self.trace_hash, events=self.events)
@@ -148,12 +126,17 @@ def encode(target: Target, choices: Sequence[int], *, trace_hash: str | None = N
         "p": "|".join(_program_text(p) for p in target.programs),
         "c": encode_choices(choices),
     }
-    if (target.capacity, target.reuse, target.step_cap) != (16, "lifo", 10_000):
+    if (target.capacity, target.reuse, target.step_cap) != (DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP):
         fields["x"] = f"{target.capacity},{target.reuse},{target.step_cap}"
     if trace_hash:
         fields["h"] = f"{trace_hash},{events}" if events is not None else trace_hash
     if target.scenario:
         fields["sc"] = f"{target.scenario}@{target.scenario_hash or ''}"
+    if target.source:
+        fields["src"] = target.source
+    built_from = structure_hash(target)
+    if built_from:
+        fields["sh"] = built_from
     raw = "\n".join(f"{k}={v}" for k, v in fields.items()).encode()
     packed = zlib.compress(raw, 9)
     body = b"z" + packed if len(packed) < len(raw) else b"r" + raw
@@ -245,7 +228,7 @@ def _decode(token: str) -> Token:
         programs.append(tuple(prog))
     if not 1 <= len(programs) <= 16:
         raise UsageError(f"the token names {len(programs)} threads (1 to 16 allowed)")
-    capacity, reuse, step_cap = 16, "lifo", 10_000
+    capacity, reuse, step_cap = DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP
     if fields.get("x"):
         parts = fields["x"].split(",")
         if len(parts) != 3:
@@ -263,9 +246,15 @@ def _decode(token: str) -> Token:
     scenario = scenario_hash = None
     if fields.get("sc"):
         scenario, _, scenario_hash = fields["sc"].partition("@")
+    source = fields.get("src") or None
+    if source is not None and not source.startswith("/"):
+        raise UsageError(f"the token's structure file {source!r} is not an absolute path")
+    built_from = fields.get("sh") or None
+    if built_from is not None and (len(built_from) > 64 or any(ch not in "0123456789abcdef" for ch in built_from)):
+        raise UsageError("the token's structure hash is damaged")
     target = Target(family, variant, tuple(programs), initial, tuple(options), capacity, reuse,
-                    step_cap, scenario or None, scenario_hash or None)
-    return Token(target, choices, th, events)
+                    step_cap, scenario or None, scenario_hash or None, source)
+    return Token(target, choices, th, events, structure_hash=built_from)
 
 
 _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")

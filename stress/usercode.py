@@ -65,6 +65,7 @@ class UserBuild:
 
     source: Path            # the C file, resolved
     key: str                # the cache key (also compiled in as its source hash)
+    content_hash: str       # of the file and its local headers (content_hash())
     directory: Path         # where the modules live
     stepped: ModuleType
     free: ModuleType
@@ -109,10 +110,19 @@ def _local_headers(source: Path) -> list[Path]:
     return sorted(found)
 
 
-def build_key(source: Path) -> str:
+def content_hash(source: Path) -> str:
+    """What the user wrote: the file and the local headers it includes. A
+    replay token records it, so a changed file is told apart from code that
+    is not deterministic."""
     digest = hashlib.sha256()
     for path in [source, *_local_headers(source)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def build_key(source: Path) -> str:
+    """The cache key: what the user wrote, and what it is compiled with."""
+    digest = hashlib.sha256(content_hash(source).encode())
     digest.update(repr((native_source_hash(NATIVE), __version__, sys.implementation.cache_tag,
                         _compiler(), os.environ.get("CFLAGS", ""))).encode())
     return digest.hexdigest()[:16]
@@ -134,6 +144,7 @@ def build(path: str | Path, *, force: bool = False) -> UserBuild:
         raise BuildError(f"building {path} needs lfstress's native sources ({NATIVE}), "
                          "which come with a source checkout: pip install -e <checkout>")
     source = source.resolve()
+    written = content_hash(source)
     key = build_key(source)
     if key in _loaded and not force:
         return _loaded[key]
@@ -144,7 +155,7 @@ def build(path: str | Path, *, force: bool = False) -> UserBuild:
         fcntl.flock(lock, fcntl.LOCK_EX)   # another process building the same key: wait for it
         if force or not all(_find(directory, key, b) for b in BUILDS):
             warnings, compiled = _compile(source, key, directory), True
-    result = UserBuild(source, key, directory, *(_load(source, directory, key, b) for b in BUILDS),
+    result = UserBuild(source, key, written, directory, *(_load(source, directory, key, b) for b in BUILDS),
                        compiled=compiled, warnings=warnings)
     _loaded[key] = result
     return result

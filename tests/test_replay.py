@@ -17,7 +17,8 @@ from stress.errors import UsageError
 from stress.search import explore, run_failure
 from stress.story import story_target
 from stress.replay import NotDeterministic, replay
-from stress.token import Target, decode, decode_choices, encode, encode_choices
+from stress.target import Target
+from stress.token import decode, decode_choices, encode, encode_choices
 
 
 @pytest.fixture(scope="module")
@@ -186,4 +187,4 @@ def test_changed_scenario_is_said(capsys):
     token = run_failure(changed, [0] * 5 + [1] * 20, strict=False).token
     code, out, _ = cli(capsys, "replay", token)
     assert "scenario 'classic-aba' changed since this token was made" in out
-    assert replay(decode(run_failure(target, [0] * 5, strict=False).token)).scenario_note is None
+    assert replay(decode(run_failure(target, [0] * 5, strict=False).token)).notes == []

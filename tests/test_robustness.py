@@ -36,7 +36,8 @@ from stress.search import explore, run_failure
 from stress.replay import replay
 from stress.scenario import BUILTIN_SCENARIOS, load
 from stress.structures import catalogue
-from stress.token import Target, decode, encode
+from stress.target import Target
+from stress.token import decode, encode
 
 BROKEN = {  # variant: (stepped kind, free-running outcome, signal)
     "wild": ("wild-pointer", "crash", "SIGSEGV"),
@@ -188,7 +189,7 @@ def test_harness_crashes_outside_the_code_under_test_are_not_swallowed():
     for crash, sig in (("os.abort()", signal.SIGABRT), ("ctypes.string_at(0)", signal.SIGSEGV)):
         code = textwrap.dedent(f"""
             import ctypes, os
-            from stress.token import Target
+            from stress.target import Target
             ex = Target("testonly", "abort", ((("run", None),),)).execution()
             ex.start(); ex.step(0)      # a contained crash first: the guard is armed
             assert ex.status == "aborted"

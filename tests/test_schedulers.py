@@ -78,7 +78,7 @@ def test_exhaustive_finds_the_fewest_preemptions_first():
 
 def test_exhaustive_says_when_the_space_is_fully_explored():
     # T0: one dequeue, T1: one dequeue on a queue of one: a small space.
-    from stress.token import Target
+    from stress.target import Target
     target = Target("msqueue", "tagged", ((("dequeue", None),), (("dequeue", None),)), (1,))
     result = explore(target, "exhaustive", executions=100_000, shrink=False)
     assert result.failure is None
@@ -132,7 +132,7 @@ def test_exhaustive_fully_explored_is_verified_to_its_deepest_level():
 
 
 def test_exhaustive_levels_are_exact_preemption_counts():
-    from stress.token import Target
+    from stress.target import Target
     target = Target("msqueue", "tagged", ((("dequeue", None),), (("enqueue", 5),)), (1,))
     ex = target.execution()
     policy = ExhaustivePolicy(max_preemptions=2)

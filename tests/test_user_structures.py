@@ -100,22 +100,6 @@ naive = { expect = "bug", kinds = ["aba"] }
 """
 
 
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory) -> Path:
-    """One cache for the session, shared by xdist workers (the parent of each
-    worker's basetemp), so each file compiles once; the build's lock makes
-    concurrent workers wait for it."""
-    cache = tmp_path_factory.getbasetemp().parent / "lfstress-cache"
-    cache.mkdir(exist_ok=True)
-    saved = os.environ.get("LFSTRESS_CACHE")
-    os.environ["LFSTRESS_CACHE"] = str(cache)
-    yield cache
-    if saved is None:
-        os.environ.pop("LFSTRESS_CACHE", None)
-    else:
-        os.environ["LFSTRESS_CACHE"] = saved
-
-
 @pytest.fixture
 def user_dir(tmp_path: Path, build_cache: Path) -> Path:
     """A directory outside the repository with a structure file and its scenario."""

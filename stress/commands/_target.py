@@ -1,4 +1,4 @@
-"""Arguments shared by `explore` and `replay`'s seed form: which execution."""
+"""Arguments shared by `explore` and `replay`: which execution."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--story", default=None, help=f"a built-in story: {', '.join(STORIES)}")
     group.add_argument("--scenario", default=None, metavar="FILE",
                        help="a scenario file (its --variant is an item name, e.g. tagged-1bit)")
+    group.add_argument("--source", default=None, metavar="FILE.c",
+                       help="the C file of a structure of your own (for a scenario that does not "
+                            "name it, or a token whose file has moved)")
     group.add_argument("--variant", default="naive", help="structure variant or scenario item (default: naive)")
     group.add_argument("--threads", type=int, default=None,
                        help="run the story with more threads (extra ones repeat the last thread's program)")
@@ -53,6 +56,11 @@ def target_from_args(args: argparse.Namespace):
     from ..story import story_target
     if (args.story is None) == (args.scenario is None):
         raise UsageError("say what to run: --story NAME or --scenario FILE (one of them)")
+    if args.source is not None:
+        if args.scenario is None:
+            raise UsageError("--source goes with --scenario FILE (or a token): a story runs a built-in queue")
+        from ..structures import load_source
+        load_source(args.source)
     if args.scenario is not None:
         return _scenario_target(args)
     return story_target(args.story, args.variant, options=parse_options(args.option),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..errors import UsageError
 
@@ -11,25 +12,33 @@ HELP = "print the full failure report (per-thread steps, queue before/after, pro
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("token", help="a replay token printed by run / explore / pytest")
+    parser.add_argument("--source", default=None, metavar="FILE.c",
+                        help="the C file of the token's structure, when it is one of your own and the "
+                             "token's file has moved")
     parser.add_argument("--json", action="store_true", help="the report as JSON (documented schema)")
     parser.add_argument("--max-rows", type=int, default=400, help="table rows before eliding (default 400)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checks import check_execution
+    from ..replay import NotDeterministic, replay
     from ..report import build_report
     from ..token import decode
+    from .replay import EXIT_NOT_DETERMINISTIC
 
     if args.max_rows < 10:
         raise UsageError(f"--max-rows must be at least 10, got {args.max_rows}")
     token = decode(args.token)
-    ex = token.target.execution()
-    ex.run(token.choices)
-    result = check_execution(ex)
-    if result.ok:
-        print(f"clean: the execution ({len(token.choices)} steps) passed every check")
+    try:
+        done = replay(token, source=args.source)
+    except NotDeterministic as exc:
+        print(f"lfstress explain: {exc}", file=sys.stderr)
+        return EXIT_NOT_DETERMINISTIC
+    for note in done.notes:
+        print(note, file=sys.stderr if args.json else sys.stdout)
+    if done.result.ok:
+        print(f"clean: the execution ({len(done.choices)} steps) passed every check")
         return 0
-    report = build_report(ex, result, choices=token.choices, token=args.token,
-                          replay_command=f"lfstress replay {args.token}")
+    report = build_report(done.ex, done.result, choices=done.choices, token=done.token,
+                          replay_command=f"lfstress replay {done.token}")
     print(report.json_text() if args.json else report.text(max_rows=args.max_rows))
     return 1

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("give either a token or --story/--scenario with --variant/--scheduler/--seed, not both")
         token = decode(args.token)
         try:
-            done = replay(token)
+            done = replay(token, source=args.source)
         except NotDeterministic as exc:
             print(f"lfstress replay: {exc}", file=sys.stderr)
             return EXIT_NOT_DETERMINISTIC
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
         done = replay_seed(target, args.scheduler, args.seed, depth=args.depth, k=args.k)
         seed = args.seed
 
-    if done.scenario_note:
-        print(done.scenario_note)
+    for note in done.notes:
+        print(note, file=sys.stderr if args.json else sys.stdout)
     replay_command = f"lfstress replay {done.token}"
     if args.json:
         if done.result.ok:
