@@ -22,7 +22,8 @@ class build_py_with_scenarios(build_py):
         if getattr(self, "editable_mode", False):
             return
         package = Path(self.build_lib) / "stress"
-        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.o", "_lfs_*.c")
+        # native/testonly: structures that break on purpose, built by the tests only
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.o", "_lfs_*.c", "testonly")
         for source, target in ((HERE / "scenarios", package / "scenarios"),
                                (HERE / "native", package / "_buildtree" / "native")):
             shutil.rmtree(target, ignore_errors=True)

@@ -29,6 +29,10 @@ def test_wheel_ships_scenarios_native_sources_and_peers(tmp_path):
     assert {"stress/_lfs_stepped.abi3.so", "stress/_lfs_free.abi3.so"} <= names
     # no build outputs copied from a developer's tree
     assert not [n for n in names if n.startswith("stress/_buildtree/") and n.endswith((".so", ".o", ".pyc"))]
+    # the structures that break on purpose are for the tests: not shipped, not even as sources
+    assert not [n for n in names if "testonly" in n]
+    for extension in ("stress/_lfs_stepped.abi3.so", "stress/_lfs_free.abi3.so"):
+        assert b"testonly" not in zipfile.ZipFile(wheel).read(extension)
 
     # Unpacked where no checkout is beside it, the package finds all of it inside itself.
     site = tmp_path / "site"
@@ -40,13 +44,16 @@ def test_wheel_ships_scenarios_native_sources_and_peers(tmp_path):
         "print(sc.BUILTIN_SCENARIOS)\n"
         "print(uc.NATIVE)\n"
         "print(all(p.is_file() for p in peers._sources()))\n"
+        "from stress.structures import catalogue\n"
+        "print(sorted({s.family for s in catalogue().values()}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    package, scenarios, native, peers_found = proc.stdout.split("\n")[:4]
+    package, scenarios, native, peers_found, families = proc.stdout.split("\n")[:5]
     assert Path(package).parent == site / "stress"
     assert Path(scenarios) == site / "stress" / "scenarios"
     assert Path(native) == site / "stress" / "_buildtree" / "native"
     assert peers_found == "True"
+    assert families == "['msqueue', 'treiber']"

@@ -20,6 +20,8 @@ from stress.replay import NotDeterministic, replay
 from stress.target import Target
 from stress.token import decode, decode_choices, encode, encode_choices
 
+from conftest import TESTONLY
+
 
 @pytest.fixture(scope="module")
 def failing_token():
@@ -155,7 +157,7 @@ def test_tokens_with_bad_fields_name_the_problem(payload, message):
 
 
 def test_non_deterministic_structure_is_detected_with_its_first_diverging_step():
-    target = Target("testonly", "nondet", ((("bump", None), ("bump", None)), (("bump", None),)))
+    target = Target("testonly", "nondet", ((("bump", None), ("bump", None)), (("bump", None),)), source=TESTONLY)
     token = decode(run_failure(target, [0, 1, 0, 1, 0, 0]).token)
     with pytest.raises(NotDeterministic, match="not deterministic") as info:
         replay(token)
@@ -164,7 +166,7 @@ def test_non_deterministic_structure_is_detected_with_its_first_diverging_step()
 
 
 def test_non_deterministic_structure_reported_by_the_cli_in_a_fresh_process():
-    target = Target("testonly", "nondet", ((("bump", None),), (("bump", None),)))
+    target = Target("testonly", "nondet", ((("bump", None),), (("bump", None),)), source=TESTONLY)
     token = run_failure(target, [0, 1, 0, 1]).token
     other = subprocess.run([sys.executable, "-m", "stress", "replay", token],
                            capture_output=True, text=True, timeout=60)

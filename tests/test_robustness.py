@@ -1,6 +1,6 @@
 """The harness survives the code it tests (issue 8).
 
-- test-only structures that break on purpose (native/testonly/structures.c):
+- test-only structures that break on purpose (native/testonly/, built for the tests only):
   a wild pointer, a livelock, abort(), pool exhaustion — each gives its own
   kind of result stepped and free-running, and the run goes on;
 - a broken queue run for many executions exits 1 with a report, not a signal;
@@ -28,6 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import TESTONLY
+
 from stress.checks import check_execution
 from stress.cli import main
 from stress.contained import run_free
@@ -50,6 +52,7 @@ BROKEN_SCENARIO = """\
 # Code under test that breaks in each way the harness must survive.
 [scenario]
 structure = "testonly"
+source = "{TESTONLY}"
 description = "a wild pointer, a livelock, abort() and a leak: each reported, the run goes on"
 capacity = 8
 step_cap = 200
@@ -65,7 +68,7 @@ wild = { expect = "bug", kinds = ["wild-pointer"] }
 spin = { expect = "bug", kinds = ["livelock"] }
 abort = { expect = "bug", kinds = ["crash"] }
 exhaust = { expect = "bug", kinds = ["pool-exhausted"] }
-"""
+""".replace("{TESTONLY}", TESTONLY)
 
 CLEAN_AFTER = """\
 [scenario]
@@ -110,7 +113,8 @@ def lfstress(*argv: str, cwd: Path | None = None, timeout: float = 60) -> subpro
 
 
 def _two_threads(variant: str) -> Target:
-    return Target("testonly", variant, ((("run", None),), (("run", None),)), capacity=8, step_cap=200)
+    return Target("testonly", variant, ((("run", None),), (("run", None),)), capacity=8, step_cap=200,
+                  source=TESTONLY)
 
 
 # ---------------------------------------------------------------- broken code
@@ -147,7 +151,7 @@ def test_segfault_on_a_virtual_thread_is_a_crash_violation(how):
     # Structure code that breaks rule 1 (a plain dereference) or overflows its
     # fiber's stack into the guard page: SIGSEGV, contained, the run goes on.
     target = Target("testonly", "wild", ((("run", None),), (("run", None),)), options=(("how", how),),
-                    capacity=8)
+                    capacity=8, source=TESTONLY)
     for _ in range(2):
         v = run_failure(target, [1, 1]).result.violations[0]
         assert v.kind == "crash" and v.thread == 1 and v.provenance["signal"] == "SIGSEGV"
@@ -155,7 +159,7 @@ def test_segfault_on_a_virtual_thread_is_a_crash_violation(how):
     assert free["outcome"] == "crash" and free["signal"] == "SIGSEGV"
 
 
-def test_free_running_each_broken_structure_gives_its_own_result_and_the_parent_goes_on():
+def test_free_running_each_broken_structure_gives_its_own_result_and_the_parent_goes_on(testonly):
     seen = {}
     for variant in [*sorted(BROKEN), "nondet"]:
         op = "bump" if variant == "nondet" else "run"
@@ -190,7 +194,7 @@ def test_harness_crashes_outside_the_code_under_test_are_not_swallowed():
         code = textwrap.dedent(f"""
             import ctypes, os
             from stress.target import Target
-            ex = Target("testonly", "abort", ((("run", None),),)).execution()
+            ex = Target("testonly", "abort", ((("run", None),),), source={TESTONLY!r}).execution()
             ex.start(); ex.step(0)      # a contained crash first: the guard is armed
             assert ex.status == "aborted"
             {crash}
@@ -513,8 +517,8 @@ def test_fuzz_token_fields_decode_and_replay_raise_only_lfstress_errors(fields, 
         pass
 
 
-def test_tokens_of_every_catalogued_structure_survive_replay():
-    # Each built-in variant (test-only ones included) runs one step per thread and
+def test_tokens_of_every_catalogued_structure_survive_replay(testonly):
+    # Each built-in variant (and each test-only one) runs one step per thread and
     # replays from its token: a crash, a wild pointer or a livelock is a result.
     for info in catalogue().values():
         if info.family == "testonly" and info.variant == "nondet":

@@ -194,7 +194,7 @@ def test_explore_with_source_runs_a_scenario_that_does_not_name_its_file(tmp_pat
 
 # ------------------------------------------------------------ unknown structures
 
-def test_unknown_structure_says_how_to_load_one(capsys):
+def test_unknown_structure_says_how_to_load_one_and_never_lists_testonly(capsys):
     with pytest.raises(UsageError) as info:
         Target("mpsc", "vyukov", ((("enqueue", 1),),)).execution()
     message = str(info.value)
@@ -203,7 +203,9 @@ def test_unknown_structure_says_how_to_load_one(capsys):
     for command in ("explain", "replay"):
         proc = lfstress(command, token, cwd=ROOT)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1
-        assert "--source FILE.c" in proc.stderr
+        assert "--source FILE.c" in proc.stderr and "testonly" not in proc.stderr
+    listed = lfstress("list", cwd=ROOT)
+    assert listed.returncode == 0 and "testonly" not in listed.stdout
 
 
 # ------------------------------------------------------------ changed since the token

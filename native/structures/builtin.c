@@ -11,12 +11,5 @@ LFS_EXPORT_STRUCTURES(
     &lfs_msqueue_locked,
     &lfs_treiber_naive,
     &lfs_treiber_tagged,
-    &lfs_treiber_hazard,
-    /* harness self-tests only (testonly/structures.c) */
-    &lfs_testonly_nondet,
-    &lfs_testonly_wild,
-    &lfs_testonly_spin,
-    &lfs_testonly_abort,
-    &lfs_testonly_exhaust,
-    &lfs_testonly_primitives
+    &lfs_treiber_hazard
 );

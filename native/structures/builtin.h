@@ -18,13 +18,4 @@ extern const lfs_structure_t lfs_treiber_naive;
 extern const lfs_structure_t lfs_treiber_tagged;
 extern const lfs_structure_t lfs_treiber_hazard;
 
-/* Harness self-tests only (family "testonly", testonly/structures.c). */
-extern const lfs_structure_t lfs_testonly_nondet;
-extern const lfs_structure_t lfs_testonly_wild;
-extern const lfs_structure_t lfs_testonly_spin;
-extern const lfs_structure_t lfs_testonly_abort;
-extern const lfs_structure_t lfs_testonly_exhaust;
-/* testonly/primitives.c: every primitive, every order, self-checking. */
-extern const lfs_structure_t lfs_testonly_primitives;
-
 #endif /* LFS_BUILTIN_H */

@@ -1,6 +1,6 @@
 /*
  * structures.c — structures that exist only to test the harness itself
- * (family "testonly"). Not for users: `lfstress list` shows them as such.
+ * (family "testonly"). Not in the shipped extensions: the tests build them from registry.c.
  *
  * testonly/nondet — a counter whose increment reads a process-global
  * variable that survives between executions: the same schedule gives a

@@ -13,15 +13,10 @@ HELP = "list structures, variants with their options, and the built-in scenarios
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--all", action="store_true",
-                        help=f"also the harness's own test-only structures (family {TEST_ONLY})")
-
-
-TEST_ONLY = "testonly"
 
 
 def run(args: argparse.Namespace) -> int:
-    shown = [s for s in catalogue().values() if args.all or s.family != TEST_ONLY]
+    shown = list(catalogue().values())
     structures = [s.describe() for s in shown]
     scenarios = []
     for path in discover([BUILTIN_SCENARIOS]) if BUILTIN_SCENARIOS.is_dir() else []:
@@ -31,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"structures": structures, "scenarios": scenarios}, indent=2))
         return 0
-    print("structures:" if args.all else f"structures (--all adds the {TEST_ONLY} family the harness tests itself with):")
+    print("structures:")
     for s in shown:
         print(f"  {s.name:<18} {s.summary}")
         for o in s.options:
