@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -147,14 +148,14 @@ def build_report(
     snapshot = ex.snapshot()
     decisive = result.violations[0]
     mark = decisive.slots[0] if decisive.slots else None
-    final = draw_queue(snapshot, mark=mark) or None
+    final = draw_queue(snapshot, mark=mark, held=held_nodes(events, None)) or None
     before = after = None
     if decisive.step is not None and decisive.step < len(schedule):
         replica = _replica(ex)
         replica.run(schedule[:decisive.step])
-        before = draw_queue(replica.snapshot(), mark=mark) or None
+        before = draw_queue(replica.snapshot(), mark=mark, held=held_nodes(events, decisive.step)) or None
         replica.run(schedule[:decisive.step + 1])
-        after = draw_queue(replica.snapshot(), mark=mark) or None
+        after = draw_queue(replica.snapshot(), mark=mark, held=held_nodes(events, decisive.step + 1)) or None
     return Report(
         structure=ex.structure.name, options=dict(ex.options), programs=ex.programs,
         initial=list(ex.initial), status=ex.status, steps=ex.steps, result=result,
@@ -180,6 +181,40 @@ def _schedule(events: list[Event]) -> list[int]:
         if e.kind != "invoke":
             by_step.setdefault(e.step, e.tid)
     return [by_step[s] for s in sorted(by_step)]
+
+
+_NODE_REF = re.compile(r"#(\d+)")
+
+
+def held_nodes(events: Sequence[Event], until: int | None) -> dict[int, int]:
+    """The nodes in a thread's hands before step ``until`` (None: at the end):
+    slot → the thread whose operation, still running, allocated the node or
+    read a reference to it (the latest such thread). Such a node may be out
+    of the structure without having leaked: allocated and not yet linked, or
+    unlinked and not yet freed. A node freed, or whose thread's operation
+    returned, is no longer held."""
+    touched: dict[int, dict[int, int]] = {}   # thread -> {slot: index of its latest touch}
+    for e in events:
+        if until is not None and e.step >= until:
+            break
+        if e.kind == "invoke":
+            touched[e.tid] = {}
+        elif e.kind == "return":
+            touched.pop(e.tid, None)
+        elif e.kind == "free":
+            for mine in touched.values():
+                mine.pop(e.slot, None)
+        elif e.tid in touched:
+            slots = [e.slot] if e.slot >= 0 else []
+            slots += [int(m) for m in _NODE_REF.findall(f"{e.value} {e.expected}")]
+            for slot in slots:
+                touched[e.tid][slot] = e.index
+    latest: dict[int, tuple[int, int]] = {}
+    for tid, mine in touched.items():
+        for slot, index in mine.items():
+            if slot not in latest or index > latest[slot][0]:
+                latest[slot] = (index, tid)
+    return {slot: tid for slot, (_, tid) in latest.items()}
 
 
 def _replica(ex: Execution) -> Execution:
@@ -377,11 +412,22 @@ class _Text:
             else:
                 skipped.append(s)
         flush()
-        legend = "*stale: node freed or reused since the pointer was loaded · #5g2: 2nd life"
-        if decisive is not None:
-            legend = ">> decisive step · " + legend
-        out.append(self.style("  " + legend, "2"))
+        legend = self.legend([e for e in r.events if e.step in kept])
+        if legend:
+            out.append(self.style("  " + legend, "2"))
         return out
+
+    def legend(self, shown: list[Event]) -> str:
+        """What the marks in the table mean: only the marks the table shows."""
+        parts = [">> decisive step"] if self.r.decisive_step is not None else []
+        if any(e.stale for e in shown):
+            parts.append("*stale: node freed or reused since the pointer was loaded")
+        lives = sorted((e for e in shown if e.slot >= 0 and e.gen > 1),   # the decisive node's first
+                       key=lambda e: e.slot not in self.r.decisive.slots)
+        if lives:
+            later = lives[0]
+            parts.append(f"#{later.slot}g{later.gen}: {_ordinal(later.gen)} life of node #{later.slot}")
+        return " · ".join(parts)
 
     # ------------------------------------------------------------------
     def queues(self) -> list[str]:
@@ -460,6 +506,11 @@ class _Text:
         schedule = " ".join(f"T{tid}×{count}" for tid, count in runs)
         return self.wrap(f"replay: no command given; the schedule, in runs of steps: {schedule}",
                          indent="  ", first="")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _provenance_text(v: Violation) -> str:

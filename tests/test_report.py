@@ -12,6 +12,7 @@ from stress.checks import CheckResult, check_execution
 from stress.engine import Execution
 from stress.errors import UsageError
 from stress.report import SCHEMA_ID, build_report, format_report, load_schema
+from stress.schedulers import run_choices
 from stress.story import CLASSIC_ABA, ESSAY
 from stress.violations import KINDS, Violation
 
@@ -195,3 +196,55 @@ def test_schema_rejects_a_malformed_report(schema):
                    {k: v for k, v in data.items() if k != "provenance"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, schema, cls=jsonschema.Draft202012Validator)
+
+
+# ----------------------------------------------------------------------
+# Nodes in a thread's hands, and the legend
+
+# Treiber push/pop ABA: T0's pop reads top = #1 (g2), T1 pops it, frees it and
+# pushes 7 into the same slot (g3); T0's CAS then succeeds and T0 frees #1.
+TREIBER_PROGRAMS = [[("push", 5), ("pop", None)], [("pop", None), ("pop", None), ("push", 7)]]
+TREIBER_SCHEDULE = [1] * 6 + [0] * 4 + [1] * 11 + [0] * 4
+
+
+def treiber_aba_report():
+    ex = Execution("treiber", "naive", TREIBER_PROGRAMS, initial=(1, 2))
+    ex.run(TREIBER_SCHEDULE)
+    return ex, TREIBER_SCHEDULE, build_report(ex, choices=TREIBER_SCHEDULE)
+
+
+def test_a_node_a_running_operation_unlinked_is_held_not_leaked():
+    _, _, report = treiber_aba_report()
+    assert report.decisive.kind == "aba" and report.decisive_step == 23
+    # After the CAS, T0's pop has unlinked #1 and will free it: in T0's hands.
+    assert report.queue_after == "top → #0(1)   held by T0: [#1(7)]"
+    assert "leaked" not in report.text(color=False).split("violations (decisive first):")[0]
+
+
+def test_a_node_allocated_and_not_yet_linked_is_held_not_leaked():
+    from stress.checks.reachability import draw_queue
+    from stress.report import held_nodes
+    ex, choices, _ = treiber_aba_report()
+    events = ex.events()
+    replica = Execution("treiber", "naive", ex.programs, initial=ex.initial)
+    replica.run(choices[:19])      # T1 has allocated #1 for push(7) at step 18, not yet linked
+    snapshot = replica.snapshot()
+    assert "leaked: #1(7)" in draw_queue(snapshot)
+    assert held_nodes(events, 19) == {1: 1}   # T0's pop read #1 too, before T1's push allocated it
+    assert draw_queue(snapshot, held=held_nodes(events, 19)) == "top → #0(1)   held by T1: #1(7)"
+    # Once push(7) has returned, a node it never linked would be leaked.
+    assert held_nodes(events, None) == {}
+
+
+def test_legend_names_only_the_marks_the_table_shows():
+    _, _, essay = story_report(ESSAY, replay_command=REPLAY)
+    legend = essay.text(color=False).split("violations")[0]
+    assert "*stale: node freed or reused" in legend and "#0g2: 2nd life of node #0" in legend
+    # A trace with no stale access and no node past its first life: neither mark.
+    ex = Execution("msqueue", "naive", [[("dequeue", None)], [("enqueue", 2)]], initial=(1,), reuse="never")
+    run_choices(ex, [])       # T0 to the end, then T1
+    v = Violation("lost-value", "value 1 never came out", step=1, thread=0)
+    text = build_report(ex, CheckResult("done", (v,))).text(color=False)
+    assert ">> decisive step" in text and "stale" not in text and "life" not in text
+    _, _, treiber = treiber_aba_report()
+    assert "#1g2: 2nd life of node #1" in treiber.text(color=False)

@@ -184,12 +184,14 @@ def contents(snapshot: Snapshot) -> list[int] | None:
     return None
 
 
-def draw_queue(snapshot: Snapshot, *, mark: int | None = None) -> str:
+def draw_queue(snapshot: Snapshot, *, mark: int | None = None, held: dict[int, int] | None = None) -> str:
     """One line: the chain from head, where it is cut, tail, and what leaked.
     e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``. A stack is
     drawn from ``top`` (``top → #2(3) → #1(2)``).
     ``mark``: a slot to bracket wherever it appears (``[#0(6)]``), e.g. the
-    node a report's decisive step touched."""
+    node a report's decisive step touched. ``held``: unreachable nodes that
+    are in a thread's hands (slot → thread: allocated and not yet linked, or
+    unlinked and not yet freed), drawn as ``held by T1: #4``, not as leaked."""
     start = next((r for r in ("head", "top") if r in snapshot.roots), None)
     if start is None:
         return ""
@@ -211,7 +213,12 @@ def draw_queue(snapshot: Snapshot, *, mark: int | None = None) -> str:
     if tail is not None:
         cut = tail not in chain.slots
         text += ("   ⇢ (severed) … " if cut else "   ") + "tail → " + (f"[#{tail}]" if tail == mark else f"#{tail}")
-    leaked = leaked_slots(snapshot)
+    unreachable = leaked_slots(snapshot)
+    held = {s: t for s, t in (held or {}).items() if s in unreachable}
+    for tid in sorted(set(held.values())):
+        mine = [s for s in unreachable if held.get(s) == tid]
+        text += f"   held by T{tid}: " + " → ".join(label(s) for s in _leaked_chains(snapshot, mine))
+    leaked = [s for s in unreachable if s not in held]
     if leaked:
         text += "   leaked: " + " → ".join(label(s) for s in _leaked_chains(snapshot, leaked))
     return text
