@@ -1,6 +1,6 @@
 """Hand-written schedules that tell the two stories lfstress exists for.
 
-*The essay's story* (shared/seed-essay.txt, "the lock-free queue"): thread 0
+*The essay's story* (the lock-free queue essay lfstress began from): thread 0
 dequeues node A, gives it back, and is paused before its deferred cleanup
 ``A.next = null``. Thread 1 dequeues on and enqueues; the allocator hands A's
 address out again for a new node E, linked at the tail, and more nodes follow

@@ -1,7 +1,7 @@
 """Violation kinds and the Violation record every check produces.
 
 The kinds are stable identifiers: they appear in JSON output, scenario files
-(`expect`), and tests. Their meaning is documented in DESIGN.md and in
+(`expect`), and tests. Their meaning is documented in docs/architecture.md and in
 ``KIND_SUMMARY`` below (one plain sentence each, used by reports).
 """
 

@@ -57,3 +57,18 @@ def test_wheel_ships_scenarios_native_sources_and_peers(tmp_path):
     assert Path(native) == site / "stress" / "_buildtree" / "native"
     assert peers_found == "True"
     assert families == "['msqueue', 'treiber']"
+
+
+def test_the_project_cites_no_file_outside_it():
+    # Users have the repository, not the notes it was designed from.
+    outside = ("DESIGN" + ".md", "seed-" + "essay", "../" + "shared")
+    found = []
+    for top in ("stress", "native", "scenarios", "tests", "docs", "reports"):
+        for path in (ROOT / top).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".c", ".h", ".md", ".toml", ".json", ".txt"):
+                text = path.read_text(errors="replace")
+                found += [f"{path.relative_to(ROOT)}: {word}" for word in outside if word in text]
+    for name in ("README.md", "pyproject.toml", "setup.py"):
+        text = (ROOT / name).read_text()
+        found += [f"{name}: {word}" for word in outside if word in text]
+    assert not found

@@ -1,4 +1,4 @@
-"""The harness survives the code it tests (issue 8).
+"""The harness survives the code it tests.
 
 - test-only structures that break on purpose (native/testonly/, built for the tests only):
   a wild pointer, a livelock, abort(), pool exhaustion — each gives its own

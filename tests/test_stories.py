@@ -1,5 +1,5 @@
 """The essay's story, the classic MS96 ABA and tag wrap-around, with explicit
-schedules: the four (and more) outcomes DESIGN.md promises, pinned down."""
+schedules: the four (and more) outcomes the harness must tell apart, pinned down."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bring your own structure (issue 7): the Treiber stack family, structure
+"""Bring your own structure: the Treiber stack family, structure
 files compiled from outside the repository, compile errors, and the rule that
 the built-in structures use nothing but the public header."""
 

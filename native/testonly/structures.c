@@ -9,7 +9,7 @@
  * does this by reading a clock, an unseeded RNG or a static cache.
  *
  * The four below break in the ways code under test breaks, so that tests can
- * check the harness survives each one (tests/test_robustness.py, issue 8).
+ * check the harness survives each one (tests/test_robustness.py).
  * Each has one operation, "run", so one scenario file can list them all:
  *
  *   variant   what run() does                         stepped         free-running (child)
