@@ -142,18 +142,22 @@ def load_structure(target: Target, source: str | Path | None = None) -> Target:
 
 
 def what_changed(token: Token, target: Target) -> list[str]:
-    """What ran this token and changed since it was made: the structure's
-    C file (or lfstress's native code), as the token's hash records it; for
-    tokens made before they recorded it, the scenario (whose hash covers the
-    C file it builds)."""
+    """What ran this token and changed since it was made, as the token's
+    ``sh`` records it: the user's C file, lfstress's native code. For tokens
+    made before they recorded it: the scenario, whose hash covers the C file
+    it builds."""
     recorded, now = token.structure_hash, structure_hash(target)
-    if recorded and now:
-        if recorded == now:
-            return []
-        what = target.source or f"lfstress's native code (the built-in {target.structure})"
-        return [f"{what} changed since this token was made (hash {recorded}, now {now})"]
-    change = _scenario_change(target)
-    return [change] if change else []
+    if not recorded or not now:
+        change = _scenario_change(target)
+        return [change] if change else []
+    (file_then, _, native_then), (file_now, _, native_now) = recorded.rpartition(","), now.rpartition(",")
+    changes = []
+    if file_then != file_now:
+        changes.append(f"{target.source} changed since this token was made (hash {file_then}, now {file_now})")
+    if native_then != native_now:
+        changes.append(f"lfstress's native code changed since this token was made "
+                       f"(sources {native_then}, now {native_now})")
+    return changes
 
 
 def _run_whole_schedule(ex, choices) -> list[int]:
@@ -166,28 +170,45 @@ def _run_whole_schedule(ex, choices) -> list[int]:
     return made
 
 
-def replay(token: Token, *, source: str | Path | None = None) -> Replayed:
-    """Re-run a decoded token; raise NotDeterministic when the code under test
-    gives different traces, TokenOutdated when the schedule no longer fits
-    because the structure or its scenario changed since the token was made."""
-    target = load_structure(token.target, source)
-    changed = what_changed(token, target)
+def _attempt(target: Target, choices) -> tuple[object, list[int], str] | ReplayDivergence:
     ex = target.execution()
     try:
-        made = _run_whole_schedule(ex, token.choices)
+        made = _run_whole_schedule(ex, choices)
     except ReplayDivergence as exc:
-        if changed:
-            raise TokenOutdated(f"the token's schedule no longer fits at step {exc.step} ({exc}): "
-                                f"{'; '.join(changed)}") from None
-        raise NotDeterministic(
-            f"the code under test is not deterministic: the recorded schedule no longer fits at "
-            f"step {exc.step} ({exc})", exc.step) from None
-    trace = ex.trace_text()
-    # Always a second run: a structure that reads a global or a clock may
-    # still match the recorded hash on its first run in a fresh process.
-    again = target.execution()
-    run_choices(again, token.choices)
-    diff = first_difference(trace, again.trace_text())
+        return exc
+    return ex, made, ex.trace_text()
+
+
+UNRECORDED = ("the token does not record what it ran (an older lfstress made it), so the structure "
+              "or lfstress may have changed since")
+
+
+def replay(token: Token, *, source: str | Path | None = None) -> Replayed:
+    """Re-run a decoded token, twice.
+
+    NotDeterministic: the two runs differ, or the trace differs from the
+    recorded one although nothing the token records has changed (the code
+    depends on the process). TokenOutdated: both runs find that the schedule
+    no longer fits, and the structure, lfstress or the scenario changed since
+    the token was made (or the token is too old to say). When the trace
+    differs because of such a change, the replay goes on and its notes say so.
+    """
+    target = load_structure(token.target, source)
+    changed = what_changed(token, target)
+    why = "; ".join(changed) or (UNRECORDED if token.structure_hash is None else "")
+    # Always two runs: a structure that reads a global or a clock may still
+    # match the recorded hash on its first run in a fresh process.
+    first, second = _attempt(target, token.choices), _attempt(target, token.choices)
+    if isinstance(first, ReplayDivergence) and isinstance(second, ReplayDivergence) \
+            and first.step == second.step and why:
+        raise TokenOutdated(f"the token's schedule no longer fits at step {first.step} ({first}): {why}")
+    for attempt in (first, second):
+        if isinstance(attempt, ReplayDivergence):
+            raise NotDeterministic(
+                f"the code under test is not deterministic: the recorded schedule no longer fits at "
+                f"step {attempt.step} ({attempt})", attempt.step)
+    ex, made, trace = first
+    diff = first_difference(trace, second[2])
     if diff is not None:
         step, a, b = diff
         raise NotDeterministic(
@@ -196,17 +217,16 @@ def replay(token: Token, *, source: str | Path | None = None) -> Replayed:
             f"  run 1: {a.strip()}\n  run 2: {b.strip()}\n"
             "(it reads something outside the execution: a clock, a global, an unseeded RNG?)", step)
     trace_differs = token.trace_hash is not None and trace_hash(trace) != token.trace_hash
-    if trace_differs and not changed:
+    if trace_differs and not why:
         raise NotDeterministic(
             "the code under test is not deterministic: the trace differs from the one recorded in the "
             f"token (hash {token.trace_hash}, {token.events} events; now {trace_hash(trace)}, "
-            f"{trace.count(chr(10))} events) although it repeats in this process: it depends on "
-            "the process (addresses, environment)", None)
+            f"{trace.count(chr(10))} events) although it repeats in this process and nothing it ran "
+            "has changed: it depends on the process (addresses, environment)", None)
     if trace_differs:
-        notes = [f"note: {c}: the trace differs from the recorded one; this is what the schedule does now"
-                 for c in changed]
-    else:   # same trace: only a user's own file that changed is worth a word
-        notes = [f"note: {c}" for c in changed if target.source is not None]
+        notes = [f"note: {why}: the trace differs from the recorded one; this is what the schedule does now"]
+    else:   # the same trace: only a change to the user's own file is worth a word
+        notes = [f"note: {c}" for c in changed if target.source is not None and c.startswith(target.source)]
     if not any("scenario" in n for n in notes):
         note = scenario_note(target)
         notes += [note] if note else []

@@ -14,9 +14,10 @@ A token holds everything needed to re-run an execution, byte for byte:
                                                       scenario changed since)
     src structure's C file   /home/me/mpsc.c         (a user's structure: found again from
                                                       any directory, or given with --source)
-    sh  structure hash       9c1e0f2a77b3            (the user's file and its headers; for a
-                                                      built-in, lfstress's native sources:
-                                                      tells "it changed since" apart from
+    sh  what ran             9c1e0f2a77b3,851a977bebcde40d  (the user's file and its headers,
+                                                      then lfstress's native sources; a
+                                                      built-in: the native sources only.
+                                                      Tells "it changed since" apart from
                                                       "not deterministic")
 
 The fields are ``key=value`` lines, compressed with zlib when that is
@@ -55,22 +56,23 @@ def content_hash(*parts: object) -> str:
 
 
 def structure_hash(target: Target) -> str | None:
-    """What the token's ``sh`` records: the hash of the user's file as it was
-    built, or of the native sources lfstress was built from (None: the
-    structure is not known here)."""
-    from .structures import user_structure
-    if target.source is not None:
-        info = user_structure(target.structure)
-        if info is None or info.source != target.source:
-            return None
-        from .usercode import loaded
-        return loaded(info.build).content_hash
+    """What the token's ``sh`` records: the hash of the native sources
+    lfstress was built from, preceded for a user's structure by the hash of
+    its file as it was built (``file,native``). None: the structure is not
+    known here."""
     from . import _native
-    from .structures import catalogue
+    from .structures import catalogue, user_structure
     if target.structure not in catalogue():
         return None
     module = _native.stepped()
-    return module.ffi.string(module.lib.lfs_build_source_hash()).decode()
+    native = module.ffi.string(module.lib.lfs_build_source_hash()).decode()
+    if target.source is None:
+        return native
+    info = user_structure(target.structure)
+    if info is None or info.source != target.source:
+        return None
+    from .usercode import loaded
+    return f"{loaded(info.build).content_hash},{native}"
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def _decode(token: str) -> Token:
     if source is not None and not source.startswith("/"):
         raise UsageError(f"the token's structure file {source!r} is not an absolute path")
     built_from = fields.get("sh") or None
-    if built_from is not None and (len(built_from) > 64 or any(ch not in "0123456789abcdef" for ch in built_from)):
+    if built_from is not None and (len(built_from) > 64 or any(ch not in "0123456789abcdef," for ch in built_from)):
         raise UsageError("the token's structure hash is damaged")
     target = Target(family, variant, tuple(programs), initial, tuple(options), capacity, reuse,
                     step_cap, scenario or None, scenario_hash or None, source)

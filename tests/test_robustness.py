@@ -498,11 +498,11 @@ def test_fuzz_token_decoder_with_bytes(data):
 FIELD_VALUES = st.one_of(st.text(max_size=30), st.sampled_from(
     ["msqueue/naive", "msqueue/tagged", "testonly/abort", "testonly/wild", "dequeue", "enqueue:1,dequeue",
      "dequeue|dequeue", "0.1.0", "0*3.1*2", "cleanup=1", "tag_bits=0", "8,lifo,50", "3,fifo,0", "1,2",
-     "0123456789ab,7", "run|run"]))
+     "0123456789ab,7", "run|run", "/nonexistent/x.c", "relative.c", "/", "0123456789ab,0123456789abcdef"]))
 
 
 @FUZZ
-@given(fields=st.dictionaries(st.sampled_from(["s", "o", "i", "p", "x", "c", "h", "sc", "q"]), FIELD_VALUES,
+@given(fields=st.dictionaries(st.sampled_from(["s", "o", "i", "p", "x", "c", "h", "sc", "src", "sh", "q"]), FIELD_VALUES,
                               max_size=8),
        compress=st.booleans())
 def test_fuzz_token_fields_decode_and_replay_raise_only_lfstress_errors(fields, compress):

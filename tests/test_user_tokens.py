@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from stress.errors import UsageError
-from stress.explore import explore, run_failure
-from stress.replay import replay
+from stress.explore import explore, run_failure, story_target
+from stress.replay import NotDeterministic, replay
 from stress.scenario import load
 from stress.structures import load_source
 from stress.target import Target
@@ -95,10 +95,13 @@ def token_fields(token: str) -> list[str]:
     return raw.decode().split("\n")
 
 
-def without_fields(token: str, *keys: str) -> str:
-    """The token as an lfstress that did not record these fields printed it."""
-    kept = [line for line in token_fields(token) if line.partition("=")[0] not in keys]
-    return "lfs1." + base64.urlsafe_b64encode(b"r" + "\n".join(kept).encode()).decode().rstrip("=")
+def with_fields(token: str, drop: tuple[str, ...] = (), **values: str) -> str:
+    """The token with some fields dropped (as an lfstress that did not record
+    them printed it) or set to other values."""
+    fields = dict(line.partition("=")[::2] for line in token_fields(token))
+    fields = {**{k: v for k, v in fields.items() if k not in drop}, **values}
+    raw = "\n".join(f"{k}={v}" for k, v in fields.items()).encode()
+    return "lfs1." + base64.urlsafe_b64encode(b"r" + raw).decode().rstrip("=")
 
 
 def assert_full_report(proc: subprocess.CompletedProcess, headline: str) -> None:
@@ -255,7 +258,7 @@ def test_old_token_whose_scenario_changed_is_not_blamed_on_non_determinism(tmp_p
         '[scenario]\nstructure = "tmpcounter"\nsource = "counter.c"\n'
         '[threads]\nprograms = [["inc"], ["inc"]]\n[variants]\nracy = { expect = "clean" }\n')
     target = load(tmp_path / "counter.toml").target("racy")
-    token = without_fields(run_failure(target, [0, 1, 0, 1]).token, "src", "sh")
+    token = with_fields(run_failure(target, [0, 1, 0, 1]).token, drop=("src", "sh"))
     assert not [f for f in token_fields(token) if f.startswith(("src=", "sh="))]
     edit(source, EXTRA_LOAD)
     proc = lfstress("replay", token, cwd=tmp_path)
@@ -263,6 +266,23 @@ def test_old_token_whose_scenario_changed_is_not_blamed_on_non_determinism(tmp_p
     assert "scenario" in proc.stdout and "changed since this token was made" in proc.stdout
     assert "the trace differs from the recorded one" in proc.stdout
     assert "not deterministic" not in proc.stdout + proc.stderr
+
+
+def test_a_built_in_token_tells_an_lfstress_change_from_non_determinism():
+    # A trace hash that no longer matches, as after a change to what the engine records.
+    token = run_failure(story_target("classic-aba", "naive"), [0] * 5 + [1] * 20, strict=False).token
+    recorded = dict(line.partition("=")[::2] for line in token_fields(token))
+    other_trace = "0" * 12 + "," + recorded["h"].split(",")[1]
+    # The same lfstress: the code depends on the process.
+    with pytest.raises(NotDeterministic, match="depends on the process"):
+        replay(decode(with_fields(token, h=other_trace)))
+    # Another lfstress: said, and the replay goes on.
+    done = replay(decode(with_fields(token, h=other_trace, sh="0" * 16)))
+    assert done.notes and "lfstress's native code changed since this token was made" in done.notes[0]
+    assert "the trace differs from the recorded one" in done.notes[0]
+    # A token too old to say: not blamed on the code either.
+    done = replay(decode(with_fields(token, drop=("sh",), h=other_trace)))
+    assert "an older lfstress made it" in done.notes[0]
 
 
 # ------------------------------------------------------------ tokens printed before
