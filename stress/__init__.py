@@ -4,6 +4,7 @@ Layout:
   _native        loads the two cffi extensions (stepped, free-running), refuses stale ones
   structures     the catalogue of structures read from the C descriptors
   usercode       a user's structure file, compiled into both builds and cached
+  target         Target: what an execution runs (a structure, built in or from source=, and its programs)
   engine         Execution: one stepped execution, its trace, history and pool snapshot
   history        operations with invocation/response steps
   checks/        invariant checks: reachability, values, linearizability

@@ -10,7 +10,8 @@ from ..errors import UsageError
 from ._target import add_scheduler_arguments, add_target_arguments, target_from_args
 
 HELP = ("re-run an execution from its replay token (or --story/--variant/--scheduler/--seed); "
-        "exit 1 if it violates, 0 if clean, 3 if the code under test is not deterministic")
+        "exit 1 if it violates, 0 if clean, 2 if the token no longer fits what it ran (changed since), "
+        "3 if the code under test is not deterministic")
 
 EXIT_NOT_DETERMINISTIC = 3
 
