@@ -193,6 +193,10 @@ def test_explore_with_source_runs_a_scenario_that_does_not_name_its_file(tmp_pat
     token = next(line.split()[1] for line in explored.stdout.splitlines() if line.startswith("token: "))
     assert decode(token).target.source == str(tmp_path / "ring_buffer.c")
     assert_full_report(lfstress("explain", token, cwd=ROOT), "DUPLICATE-VALUE at step")
+    by_seed = next(line for line in explored.stdout.splitlines() if line.startswith("seed: "))
+    command = by_seed.split("before shrinking: ")[1].rstrip(")").split()[1:]
+    assert "--source" in command
+    assert lfstress(*command, cwd=tmp_path).returncode == 1
 
 
 # ------------------------------------------------------------ unknown structures

@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"token: {failure.token}")
     if found.seed is not None and args.scheduler in ("random", "pct", "urw"):
         what = ["--story", args.story] if args.story else ["--scenario", args.scenario]
+        if args.source:
+            what += ["--source", args.source]
         seed_cmd = ["lfstress", "replay", *what, "--variant", args.variant,
                     "--scheduler", args.scheduler, "--seed", str(found.seed)]
         if args.threads:
