@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.testonly import load_testonly
+
 pytest_plugins = ["pytester"]
 
 
@@ -11,19 +13,6 @@ def _own_example_database(tmp_path_factory, monkeypatch):
     """Each test keeps its hypothesis example database to itself: a failure one
     test saved never shortens another's search."""
     monkeypatch.setenv("LFSTRESS_EXAMPLES", str(tmp_path_factory.mktemp("examples")))
-
-
-# The harness's own test-only structures (family "testonly"): they break on
-# purpose, so they are not in the shipped extensions. Tests build this file as
-# a user's structure file (cached) and name it: Target("testonly", ...,
-# source=TESTONLY), a scenario's source = TESTONLY, or the testonly fixture.
-TESTONLY = str(Path(__file__).resolve().parent.parent / "native" / "testonly" / "registry.c")
-
-
-def load_testonly():
-    """Build (or find cached) and load the test-only structures."""
-    from stress.structures import load_source
-    return load_source(TESTONLY)
 
 
 @pytest.fixture

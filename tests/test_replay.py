@@ -20,7 +20,7 @@ from stress.replay import NotDeterministic, replay
 from stress.target import Target
 from stress.token import decode, decode_choices, encode, encode_choices
 
-from conftest import TESTONLY
+from tests.testonly import TESTONLY
 
 
 @pytest.fixture(scope="module")

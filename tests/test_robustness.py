@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TESTONLY
+from tests.testonly import TESTONLY
 
 from stress.checks import check_execution
 from stress.cli import main

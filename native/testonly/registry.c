@@ -3,7 +3,7 @@
  * These structures break on purpose (see each file's design comment), so
  * they are not compiled into the shipped extensions: the tests build this
  * file the way a user's structure file is built (stress/usercode.py, cached)
- * and load it with `source=` (tests/conftest.py, TESTONLY). Every file of
+ * and load it with `source=` (tests/testonly.py, TESTONLY). Every file of
  * native/testonly/ is included here and its structures listed below. */
 #include "primitives.c"
 #include "structures.c"
