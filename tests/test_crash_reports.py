@@ -4,8 +4,9 @@ A fatal signal on a virtual thread is a "crash" violation that names the
 faulting instruction's address and the function holding it. A fault inside
 lfstress's own engine (native/engine/, gathered by engine_text.ld) is blamed
 on lfstress; one in the code under test names that code; one on a fiber's
-guard page is a stack overflow. Checked for the built-in extension and for a
-user's structure file, which links its own copy of the engine.
+guard page is a stack overflow. Checked for the test-only structures and for
+a user's structure file, each built (tests/testonly.py) with its own copy of
+the engine.
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from pathlib import Path
 
 from stress.search import run_failure
 from stress.structures import load_source
-from stress.token import Target
+from stress.target import Target
 from stress.usercode import build
+from tests.testonly import TESTONLY
 
 HEX = r"0x[0-9a-f]+"
 
 
-def _crash(family: str, variant: str, op: str = "run", options=()):
-    target = Target(family, variant, (((op, None),), ((op, None),)), options=options, capacity=8)
+def _crash(family: str, variant: str, op: str = "run", options=(), source=None):
+    target = Target(family, variant, (((op, None),), ((op, None),)), options=options, capacity=8, source=source)
     violations = run_failure(target, [1, 1]).result.violations
     assert violations[0].kind == "crash", violations
     return violations[0]
 
 
 def _wild(how: int):
-    return _crash("testonly", "wild", options=(("how", how),))
+    return _crash("testonly", "wild", options=(("how", how),), source=TESTONLY)
 
 
 def test_a_fault_in_the_code_under_test_names_its_instruction_and_function():
@@ -65,7 +67,7 @@ def test_a_fault_on_the_guard_page_is_a_stack_overflow_of_the_code_under_test():
 
 
 def test_a_signal_sent_rather_than_a_fault_names_no_instruction():
-    v = _crash("testonly", "abort")
+    v = _crash("testonly", "abort", source=TESTONLY)
     assert v.provenance == {"signal": "SIGABRT"}
     assert "called abort()" in v.message and " at 0x" not in v.message
 
@@ -117,6 +119,7 @@ def test_a_users_structure_is_blamed_by_name_and_its_engine_copy_on_lfstress(tmp
 HARNESS_FAULT_SCENARIO = """\
 [scenario]
 structure = "testonly"
+source = "{TESTONLY}"
 description = "the engine faults on a pointer the structure hands it"
 capacity = 8
 
@@ -125,7 +128,7 @@ programs = [["run"]]
 
 [variants]
 wild-expected = { variant = "wild", options = { how = 3 }, expect = "bug", kinds = ["crash"] }
-"""
+""".replace("{TESTONLY}", TESTONLY)
 
 
 def test_the_report_says_the_harness_faulted(tmp_path):

@@ -20,7 +20,8 @@ from stress.checks import check_execution
 from stress.contained import run_free
 from stress.search import explore
 from stress.structures import load_source
-from stress.token import Target
+from stress.target import Target
+from tests.testonly import TESTONLY
 
 DEPTH = 5  # the structure's default: one frame per memory order
 
@@ -30,7 +31,7 @@ RUNS = 4
 
 
 def _target(programs=PROGRAMS, **kw) -> Target:
-    return Target("testonly", "primitives", programs, capacity=16, **kw)
+    return Target("testonly", "primitives", programs, capacity=16, source=TESTONLY, **kw)
 
 
 # scheduler, executions, native fast path, scheduler parameters
@@ -94,7 +95,7 @@ def test_the_self_checks_can_fail():
     assert [v.kind for v in check_execution(ex).violations] == ["crash"]
 
 
-def test_every_primitive_runs_clean_on_real_threads():
+def test_every_primitive_runs_clean_on_real_threads(testonly):
     runs = 300
     programs = [[("run", None)] * runs + [("verify", 4 * runs)]] + [[("run", None)] * runs] * 3
     # A roomy pool: a run that found it empty would leave verify waiting.

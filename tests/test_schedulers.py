@@ -121,7 +121,7 @@ def test_exhaustive_wording_never_claims_more_than_it_ran(capsys):
 
 
 def test_exhaustive_fully_explored_is_verified_to_its_deepest_level():
-    from stress.token import Target
+    from stress.target import Target
     target = Target("msqueue", "tagged", ((("dequeue", None),), (("dequeue", None),)), (1,))
     stats = explore(target, "exhaustive", executions=100_000, shrink=False).stats
     assert stats.fully_explored and stats.verified == stats.bound

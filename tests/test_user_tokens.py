@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from stress.errors import UsageError
-from stress.explore import explore, run_failure, story_target
+from stress.search import explore, run_failure
+from stress.story import story_target
 from stress.replay import NotDeterministic, replay
 from stress.scenario import load
 from stress.structures import load_source
