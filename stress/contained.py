@@ -31,6 +31,7 @@ import sys
 import time
 from typing import Any, Sequence
 
+from . import _native
 from .errors import UsageError
 from .structures import lookup
 
@@ -45,18 +46,18 @@ def run_free(family: str, variant: str, programs: Sequence[Sequence[tuple[str, i
     module docstring for the result's ``outcome``."""
     info = lookup(family, variant)
     values = info.option_values(options)
-    if not 1 <= len(programs) <= 16:
-        raise UsageError(f"a run needs 1 to 16 threads, got {len(programs)}")
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= len(programs) <= max_threads:
+        raise UsageError(f"a run needs 1 to {max_threads} threads, got {len(programs)}")
     if not 1 <= capacity <= 1 << 28:
         raise UsageError(f"pool capacity must be between 1 and {1 << 28}, got {capacity}")
     if timeout <= 0:
         raise UsageError(f"the timeout must be positive, got {timeout}")
     encoded = [[[info.op_index(op), 0 if arg is None else int(arg)] for op, arg in prog] for prog in programs]
-    setup = [o.name for o in info.ops if o.takes_arg]
-    if initial and not setup:
-        raise UsageError(f"{info.name} has no operation that takes a value: no initial contents")
+    if initial and info.insert_op is None:
+        raise UsageError(f"{info.name} has no insert operation: no initial contents")
     params = {"index": info.index, "programs": encoded, "capacity": capacity, "options": values,
-              "initial": [[info.op_index(setup[0]), int(v)] for v in initial], "timeout": timeout}
+              "initial": [[info.op_index(info.insert_op), int(v)] for v in initial], "timeout": timeout}
     base = {"structure": info.name, "threads": len(programs), "capacity": capacity,
             "options": {o.name: v for o, v in zip(info.options, values)}}
     return run_in_child([sys.executable, "-m", "stress.contained", json.dumps(params)],

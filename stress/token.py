@@ -31,6 +31,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Sequence
 
+from . import _defaults, _native
 from .errors import UsageError
 
 PREFIX = "lfs1."
@@ -49,9 +50,9 @@ class Target:
     programs: tuple[tuple[tuple[str, int | None], ...], ...]
     initial: tuple[int, ...] = ()
     options: tuple[tuple[str, int], ...] = ()
-    capacity: int = 16
-    reuse: str = "lifo"
-    step_cap: int = 10_000
+    capacity: int = _defaults.CAPACITY
+    reuse: str = _defaults.REUSE
+    step_cap: int = _defaults.STEP_CAP
     scenario: str | None = None
     scenario_hash: str | None = None
 
@@ -129,7 +130,7 @@ def decode_choices(text: str) -> tuple[int, ...]:
         if not tid_text.isdigit() or (count_text and not count_text.isdigit()):
             raise UsageError(f"the token's schedule is damaged (bad run {run!r})")
         tid, count = int(tid_text), int(count_text or 1)
-        if tid >= 16 or count < 1 or count > 10_000_000 or len(out) + count > 10_000_000:
+        if tid >= _native.limit("LFS_MAX_THREADS") or count < 1 or count > 10_000_000 or len(out) + count > 10_000_000:
             raise UsageError(f"the token's schedule is damaged (run {run!r} out of range)")
         out.extend([tid] * count)
     return tuple(out)
@@ -148,7 +149,7 @@ def encode(target: Target, choices: Sequence[int], *, trace_hash: str | None = N
         "p": "|".join(_program_text(p) for p in target.programs),
         "c": encode_choices(choices),
     }
-    if (target.capacity, target.reuse, target.step_cap) != (16, "lifo", 10_000):
+    if (target.capacity, target.reuse, target.step_cap) != (_defaults.CAPACITY, _defaults.REUSE, _defaults.STEP_CAP):
         fields["x"] = f"{target.capacity},{target.reuse},{target.step_cap}"
     if trace_hash:
         fields["h"] = f"{trace_hash},{events}" if events is not None else trace_hash
@@ -243,9 +244,10 @@ def _decode(token: str) -> Token:
                 raise UsageError(f"the token's programs are damaged ({op_text!r})")
             prog.append((name, _int(arg, "programs") if sep else None))
         programs.append(tuple(prog))
-    if not 1 <= len(programs) <= 16:
-        raise UsageError(f"the token names {len(programs)} threads (1 to 16 allowed)")
-    capacity, reuse, step_cap = 16, "lifo", 10_000
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= len(programs) <= max_threads:
+        raise UsageError(f"the token names {len(programs)} threads (1 to {max_threads} allowed)")
+    capacity, reuse, step_cap = _defaults.CAPACITY, _defaults.REUSE, _defaults.STEP_CAP
     if fields.get("x"):
         parts = fields["x"].split(",")
         if len(parts) != 3:
