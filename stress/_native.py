@@ -72,6 +72,7 @@ def enum_names(names: Mapping[str, str]) -> dict[int, str]:
     return {getattr(lib, constant): name for constant, name in names.items()}
 
 
-def limit(name: str) -> int:
-    """A C limit or constant by name, e.g. ``limit("LFS_MAX_THREADS")``."""
-    return getattr(stepped().lib, name)
+def limit(name: str, build: str = "stepped") -> int:
+    """A C limit or constant by name, e.g. ``limit("LFS_MAX_THREADS")``;
+    ``build="free"`` for those only the free-running build declares."""
+    return getattr((stepped() if build == "stepped" else free()).lib, name)
