@@ -256,6 +256,12 @@ def test_user_roles_are_read_as_declared(user_fifo):
     assert info.describe()["roles"]["remove"] == "take"
 
 
+def test_build_says_the_roles_in_force(user_fifo, capsys):
+    assert main(["build", str(user_fifo / "fifo.c")]) == 0
+    assert ("roles: insert put, remove take; chain first -> last (after a sentinel), value payload, "
+            "next link; reclaim other") in capsys.readouterr().out
+
+
 def _every_interleaving(target: Target) -> set[str]:
     """Violation kinds over every schedule of a small program (depth first)."""
     ex = target.execution()
