@@ -27,7 +27,7 @@ from stress.schedulers import run_choices
 from stress.strategies import programs
 from stress.structures import _check_roles, catalogue, load_source, lookup, native_module
 from stress.token import Target, decode, encode
-from test_user_structures import USER_STACK, build_cache  # noqa: F401  (a fixture)
+from tests.test_user_structures import USER_STACK, build_cache  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 
