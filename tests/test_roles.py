@@ -306,19 +306,20 @@ def test_generators_draw_the_declared_operations(user_fifo):
 
 
 @pytest.fixture
-def user_dir(tmp_path, build_cache):  # noqa: F811
-    (tmp_path / "tmp_stack.c").write_text(USER_STACK)
-    load_source(tmp_path / "tmp_stack.c")
+def plain_stack(tmp_path, build_cache):  # noqa: F811
+    """test_user_structures.py's stack (no roles), as a family of its own."""
+    (tmp_path / "plain_stack.c").write_text(USER_STACK.replace('"tmpstack"', '"plainstack"'))
+    load_source(tmp_path / "plain_stack.c")
     return tmp_path
 
 
-def test_a_file_without_roles_gets_the_defaults(user_dir):
-    info = lookup("tmpstack", "naive")
+def test_a_file_without_roles_gets_the_defaults(plain_stack):
+    info = lookup("plainstack", "naive")
     assert all(not x.role for x in (*info.ops, *info.roots, *info.fields))
     assert (info.insert_op, info.remove_op, info.chain_entry, info.chain_exit) == ("push", "pop", "top", None)
     assert not info.sentinel and info.reclaim.scheme == "none" and not info.reclaim.can_stall
     assert info.fields[info.value_field].name == "value" and info.fields[info.next_field].name == "next"
-    ex = Execution("tmpstack", "naive", [[("push", 3)], [("pop", None)]], initial=[1, 2])
+    ex = Execution("plainstack", "naive", [[("push", 3)], [("pop", None)]], initial=[1, 2])
     run_choices(ex, [])
     assert check_execution(ex).linearizability.ok
 
