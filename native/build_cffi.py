@@ -1,14 +1,29 @@
 """cffi out-of-line API builds of lfstress's two extensions.
 
-Both compile the same structure sources (native/msqueue_*.c, treiber_*.c, the
-reclamation helpers) against lfstress.h; they differ in what stands behind the
-header:
+Both compile the same structure sources (native/structures/, the reclamation
+helpers in native/reclaim/) against lfstress.h; they differ in what stands
+behind the header:
 
   stress._lfs_stepped   -DLFS_BUILD_STEPPED: instrumented primitives, fibers
   stress._lfs_free      -DLFS_BUILD_FREE:    C11 atomics, pthreads
 
-setup.py names the two builders (``cffi_modules``). The cdef declarations are
-plain files in native/cdef/, kept apart from the real headers (pyca style).
+setup.py names the two builders (``cffi_modules``).
+
+The cdef declarations are the headers themselves, never a copy: each header
+the Python side needs marks its plain declarations with
+
+    /* BEGIN CDEF: what */ ... /* END CDEF */
+
+and ``cdef_text`` feeds exactly those regions, in include order, to
+``ffi.cdef`` while the compiler reads the whole header. A region holds only
+what both cffi's parser and a C compiler accept: typedefs, enums, function
+declarations, and ``#define NAME <integer>`` (a limit computed from others
+is an enum: cffi reads no expressions in a #define). Constants and limits
+then live once, in C, and Python reads them from ``lib`` (pyca's way):
+``lib.LFS_MAX_THREADS``, ``lib.LFS_EV_CAS_OK``, ``lib.LFS_SEARCH_PCT``.
+A struct in a region is declared whole, so cffi checks its layout against
+the compiler's.
+
 The package version and a hash of native/'s sources are compiled in, and the
 loader (stress/_native.py) refuses an extension that does not match.
 
@@ -46,6 +61,29 @@ COMMON_SOURCES = [*_sources("common"), *RECLAIM_SOURCES, *STRUCTURE_SOURCES]
 # by their folder (#include "engine/fiber.h").
 INCLUDE_DIRS = [NATIVE / "include", NATIVE]
 
+# What each extension declares to cffi: its headers' CDEF regions, in
+# include order (a region uses only what earlier ones declared).
+COMMON_CDEF_HEADERS = ("include/lfstress.h", "common/common.h")
+CDEF_HEADERS = {
+    "LFS_BUILD_STEPPED": (*COMMON_CDEF_HEADERS, "engine/engine.h"),
+    # free(): the benchmark driver frees lfs_bench_target_for_run's target.
+    "LFS_BUILD_FREE": (*COMMON_CDEF_HEADERS, "freerun/freerun.h", "freerun/bench.h"),
+}
+LIBC_CDEF = {"LFS_BUILD_STEPPED": "", "LFS_BUILD_FREE": "void free(void *p);\n"}
+_CDEF_REGION = re.compile(r"/\* BEGIN CDEF\b.*?\*/(.*?)/\* END CDEF \*/", re.S)
+
+
+def cdef_text(define: str) -> str:
+    """The cffi declarations of the build selected by ``define``: every
+    CDEF region of its headers (see the module docstring)."""
+    parts = []
+    for header in CDEF_HEADERS[define]:
+        regions = _CDEF_REGION.findall((NATIVE / header).read_text())
+        if not regions:
+            raise RuntimeError(f"native/{header} has no /* BEGIN CDEF */ ... /* END CDEF */ region")
+        parts += regions
+    return "".join(parts) + LIBC_CDEF[define]
+
 
 def _load_sourcehash():
     spec = importlib.util.spec_from_file_location("_lfs_sourcehash", ROOT / "stress" / "_sourcehash.py")
@@ -72,15 +110,15 @@ LINK_ARGS = {
 _ENGINES: dict[str, tuple] = {}
 
 
-def _builder(module: str, cdef: str, define: str, sources: list[str], extra_compile: list[str],
+def _builder(module: str, define: str, sources: list[str], extra_compile: list[str],
              libraries: list[str], *, user_file: str | None = None,
              source_hash: str | None = None) -> FFI:
     ffi = FFI()
-    ffi.cdef((NATIVE / "cdef" / "common.h").read_text() + (NATIVE / "cdef" / cdef).read_text())
+    ffi.cdef(cdef_text(define))
     header = "engine/engine.h" if define == "LFS_BUILD_STEPPED" else "freerun/freerun.h"
     include_dirs = [str(d.relative_to(ROOT)) for d in INCLUDE_DIRS]
     if user_file is None:
-        _ENGINES[define] = (cdef, sources, extra_compile, libraries)
+        _ENGINES[define] = (sources, extra_compile, libraries)
         all_sources = [*COMMON_SOURCES, *sources]
         source_hash = _load_sourcehash().native_source_hash(NATIVE)
     else:
@@ -113,7 +151,7 @@ def _builder(module: str, cdef: str, define: str, sources: list[str], extra_comp
 
 
 stepped = _builder(
-    "stress._lfs_stepped", "stepped.h", "LFS_BUILD_STEPPED",
+    "stress._lfs_stepped", "LFS_BUILD_STEPPED",
     _sources("engine"),
     # -O2, frame pointers kept: fibers are stepped one shared access at a time,
     # the switch dominates, and debuggers can walk a fiber's stack.
@@ -121,7 +159,7 @@ stepped = _builder(
 )
 
 free = _builder(
-    "stress._lfs_free", "free.h", "LFS_BUILD_FREE",
+    "stress._lfs_free", "LFS_BUILD_FREE",
     _sources("freerun"),
     # initial-exec TLS: the pool reaches its thread context on every alloc and
     # free; the default model for a shared object calls __tls_get_addr each time.
@@ -140,8 +178,8 @@ def user_builder(module: str, build: str, user_file: str, source_hash: str) -> F
     ``build`` is "stepped" or "free"; the engine, helpers and flags are the
     built-in extension's. ``source_hash`` is compiled in as the build's key."""
     define = {"stepped": "LFS_BUILD_STEPPED", "free": "LFS_BUILD_FREE"}[build]
-    cdef, sources, extra_compile, libraries = _ENGINES[define]
-    return _builder(module, cdef, define, sources, extra_compile, libraries,
+    sources, extra_compile, libraries = _ENGINES[define]
+    return _builder(module, define, sources, extra_compile, libraries,
                     user_file=user_file, source_hash=source_hash)
 
 

@@ -4,6 +4,10 @@
 ``stress._lfs_stepped`` / ``stress._lfs_free``. An extension built for another
 version of the package, or — in a source checkout — from native/ sources other
 than the ones beside it, raises BuildError with what to run.
+
+C constants and limits are read from ``lib`` (``stepped().lib.LFS_MAX_THREADS``),
+never copied into Python; ``enum_names`` gives a C enum's values the names
+Python shows.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from types import ModuleType
+from typing import Mapping
 
 from ._sourcehash import native_source_hash
 from ._version import __version__
@@ -57,3 +62,17 @@ def stepped() -> ModuleType:
 def free() -> ModuleType:
     """The free-running build (pthreads, C11 atomics)."""
     return _import("_lfs_free")
+
+
+def enum_names(names: Mapping[str, str]) -> dict[int, str]:
+    """``{value: name}`` for a C enum given as ``{C constant: name shown}``:
+    the values come from the stepped library (both builds declare the same
+    enums), the spelling a person reads stays in Python."""
+    lib = stepped().lib
+    return {getattr(lib, constant): name for constant, name in names.items()}
+
+
+def limit(name: str, build: str = "stepped") -> int:
+    """A C limit or constant by name, e.g. ``limit("LFS_MAX_THREADS")``;
+    ``build="free"`` for those only the free-running build declares."""
+    return getattr((stepped() if build == "stepped" else free()).lib, name)

@@ -31,10 +31,10 @@ import sys
 import time
 from typing import Any, Sequence
 
+from . import _native
 from .errors import UsageError
 from .structures import lookup
 
-LFS_NOMEM = -1
 GRACE = 5.0  # seconds the parent waits past the child's own deadline
 
 
@@ -45,18 +45,20 @@ def run_free(family: str, variant: str, programs: Sequence[Sequence[tuple[str, i
     module docstring for the result's ``outcome``."""
     info = lookup(family, variant)
     values = info.option_values(options)
-    if not 1 <= len(programs) <= 16:
-        raise UsageError(f"a run needs 1 to 16 threads, got {len(programs)}")
-    if not 1 <= capacity <= 1 << 28:
-        raise UsageError(f"pool capacity must be between 1 and {1 << 28}, got {capacity}")
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= len(programs) <= max_threads:
+        raise UsageError(f"a run needs 1 to {max_threads} threads, got {len(programs)}")
+    max_capacity = _native.limit("LFS_RUN_MAX_CAPACITY", build="free")
+    if not 1 <= capacity <= max_capacity:
+        raise UsageError(f"pool capacity must be between 1 and {max_capacity}, got {capacity}")
     if timeout <= 0:
         raise UsageError(f"the timeout must be positive, got {timeout}")
     encoded = [[[info.op_index(op), 0 if arg is None else int(arg)] for op, arg in prog] for prog in programs]
-    setup = [o.name for o in info.ops if o.takes_arg]
-    if initial and not setup:
-        raise UsageError(f"{info.name} has no operation that takes a value: no initial contents")
-    params = {"index": info.index, "source": info.source, "programs": encoded, "capacity": capacity, "options": values,
-              "initial": [[info.op_index(setup[0]), int(v)] for v in initial], "timeout": timeout}
+    if initial and info.insert_op is None:
+        raise UsageError(f"{info.name} has no insert operation: no initial contents")
+    params = {"index": info.index, "source": info.source, "programs": encoded, "capacity": capacity,
+              "options": values, "initial": [[info.op_index(info.insert_op), int(v)] for v in initial],
+              "timeout": timeout}
     base = {"structure": info.name, "threads": len(programs), "capacity": capacity,
             "options": {o.name: v for o, v in zip(info.options, values)}}
     return run_in_child([sys.executable, "-m", "stress.contained", json.dumps(params)],
@@ -112,7 +114,6 @@ def _tail(text: str | bytes | None, lines: int = 8) -> str:
 def _child(params: dict[str, Any]) -> dict[str, Any]:
     import threading
 
-    from . import _native
 
     if params.get("source"):   # a user's structure file: its free build, from the cache
         from .usercode import build
@@ -129,7 +130,7 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     lib.lfs_run_init(run)
     out = ffi.new("int64_t *")
     for op, arg in params["initial"]:
-        if lib.lfs_run_call(run, 0, op, arg, out) == LFS_NOMEM:
+        if lib.lfs_run_call(run, 0, op, arg, out) == lib.LFS_NOMEM:
             return {"outcome": "pool-exhausted", "kinds": ["pool-exhausted"],
                     "message": "the pool ran out while filling in the initial contents"}
     statuses: list[list[int]] = [[] for _ in range(n)]
@@ -152,7 +153,7 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": "livelock", "kinds": ["livelock"], "stuck": stuck,
                 "message": f"thread(s) {', '.join(f'T{t}' for t in stuck)} still inside an operation "
                            f"{params['timeout']:g} s after the start"}
-    exhausted = [tid for tid in range(n) if LFS_NOMEM in statuses[tid]]
+    exhausted = [tid for tid in range(n) if lib.LFS_NOMEM in statuses[tid]]
     if exhausted:
         return {"outcome": "pool-exhausted", "kinds": ["pool-exhausted"],
                 "message": f"the pool of {params['capacity']} nodes ran out "

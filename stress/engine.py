@@ -14,38 +14,68 @@ Traces never show raw addresses: a node reference is shown as its pool slot
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import partial
+from types import SimpleNamespace
 from typing import Callable, Collection, Iterable, Sequence
 
+from . import _defaults, _native
 from .errors import EngineError, UsageError
 from .history import History, Operation
-from .structures import REUSE_POLICIES, StructureInfo, lookup, native_module
+from .structures import REUSE_POLICIES, StructureInfo, lookup, native_module, reuse_policy_code
 from .violations import Violation
 
-EVENT_KINDS = (
-    "load", "store", "init", "cas", "cas-fail", "xchg", "faa", "fence", "pause", "wait",
-    "alloc", "free", "retire", "invoke", "return", "reclaim", "note",
-)
-ORDERS = ("relaxed", "acquire", "release", "acq_rel", "seq_cst")
-SLOT_STATES = ("FREE", "LIVE", "RETIRED")
-STATUS = {0: "running", 1: "done", 2: "aborted", 3: "livelock", 4: "deadlock"}
-EVF_STALE = 1
-EVF_VIOLATION = 2
-
-_VIOLATION_KIND = {
-    1: "use-after-free", 2: "double-free", 3: "aba", 4: "wild-pointer",
-    5: "pool-exhausted", 6: "livelock", 7: "deadlock", 8: "crash",
+# The names traces and reports show for the engine's C enums (engine.h,
+# lfstress.h, common.h). The values are the library's (``_c()``).
+EVENT_KIND_NAMES = {
+    "LFS_EV_LOAD": "load", "LFS_EV_STORE": "store", "LFS_EV_INIT_STORE": "init",
+    "LFS_EV_CAS_OK": "cas", "LFS_EV_CAS_FAIL": "cas-fail", "LFS_EV_EXCHANGE": "xchg",
+    "LFS_EV_FETCH_ADD": "faa", "LFS_EV_FENCE": "fence", "LFS_EV_PAUSE": "pause", "LFS_EV_WAIT": "wait",
+    "LFS_EV_ALLOC": "alloc", "LFS_EV_FREE": "free", "LFS_EV_RETIRE": "retire",
+    "LFS_EV_INVOKE": "invoke", "LFS_EV_RETURN": "return", "LFS_EV_RECLAIM": "reclaim",
+    "LFS_EV_NOTE": "note",
+}
+ORDER_NAMES = {"LFS_RELAXED": "relaxed", "LFS_ACQUIRE": "acquire", "LFS_RELEASE": "release",
+               "LFS_ACQ_REL": "acq_rel", "LFS_SEQ_CST": "seq_cst"}
+SLOT_STATE_NAMES = {"LFS_SLOT_FREE": "FREE", "LFS_SLOT_LIVE": "LIVE", "LFS_SLOT_RETIRED": "RETIRED"}
+STATUS_NAMES = {"LFS_EXEC_RUNNING": "running", "LFS_EXEC_DONE": "done", "LFS_EXEC_ABORTED": "aborted",
+                "LFS_EXEC_LIVELOCK": "livelock", "LFS_EXEC_DEADLOCK": "deadlock"}
+VIOLATION_KIND_NAMES = {
+    "LFS_V_USE_AFTER_FREE": "use-after-free", "LFS_V_DOUBLE_FREE": "double-free", "LFS_V_ABA": "aba",
+    "LFS_V_WILD_POINTER": "wild-pointer", "LFS_V_POOL_EXHAUSTED": "pool-exhausted",
+    "LFS_V_LIVELOCK": "livelock", "LFS_V_DEADLOCK": "deadlock", "LFS_V_CRASH": "crash",
 }
 # The violation kinds the engine itself sees while stepping (the others need
 # the checks in stress/checks, which run after an execution).
-ENGINE_KINDS = frozenset(_VIOLATION_KIND.values())
+ENGINE_KINDS = frozenset(VIOLATION_KIND_NAMES.values())
+
+
+@functools.cache
+def _c() -> SimpleNamespace:
+    """The engine's C enums as Python reads them from the library."""
+    lib = _native.stepped().lib
+    event_kind = _native.enum_names(EVENT_KIND_NAMES)
+    return SimpleNamespace(
+        lib=lib,
+        event_kind=event_kind,
+        event_code={name: code for code, name in event_kind.items()},
+        order=_native.enum_names(ORDER_NAMES),
+        slot_state=_native.enum_names(SLOT_STATE_NAMES),
+        status=_native.enum_names(STATUS_NAMES),
+        violation_kind=_native.enum_names(VIOLATION_KIND_NAMES),
+        detail=_native.enum_names({constant: constant for constant in DETAIL_MESSAGES}),
+    )
+
+
+def slot_state_name(code: int) -> str:
+    return _c().slot_state[code]
 
 
 def engine_kind_mask(kinds: Collection[str] | None) -> int:
     """The native search's want_kinds for these kinds: a bit per kind the
     engine sees; 0 (any engine violation) when none of them is one."""
-    return sum(1 << code for code, name in _VIOLATION_KIND.items() if kinds and name in kinds)
+    return sum(1 << code for code, name in _c().violation_kind.items() if kinds and name in kinds)
 
 Program = Sequence[tuple[str, "int | None"]]
 
@@ -147,7 +177,7 @@ def build_snapshot(info: StructureInfo, *, states, gens, words, shared, decode,
     for s in range(cap):
         w = tuple(words[s * nw:(s + 1) * nw])
         refs = tuple(decode(x) if k != "data" else None for x, k in zip(w, kinds))
-        slots.append(SlotSnapshot(s, SLOT_STATES[states[s]], gens[s], w, refs))
+        slots.append(SlotSnapshot(s, slot_state_name(states[s]), gens[s], w, refs))
     roots, root_words = {}, {}
     for r in info.roots:
         vals = tuple(shared[r.offset // 8 + i] for i in range(r.count))
@@ -181,16 +211,17 @@ class Execution:
         *,
         initial: Iterable[int] = (),
         options: dict[str, int] | None = None,
-        capacity: int = 32,
-        reuse: str = "lifo",
-        step_cap: int = 10_000,
+        capacity: int = _defaults.CAPACITY,
+        reuse: str = _defaults.REUSE,
+        step_cap: int = _defaults.STEP_CAP,
     ) -> None:
         self.structure = info = lookup(family, variant)
         self._ffi, self._lib = (m := native_module(info)).ffi, m.lib
-        if not 1 <= len(programs) <= 16:
-            raise UsageError(f"an execution needs 1 to 16 threads, got {len(programs)}")
-        if not 1 <= capacity <= 1 << 24:
-            raise UsageError(f"pool capacity must be between 1 and {1 << 24}, got {capacity}")
+        max_threads, max_capacity = self._lib.LFS_MAX_THREADS, self._lib.LFS_EXEC_MAX_CAPACITY
+        if not 1 <= len(programs) <= max_threads:
+            raise UsageError(f"an execution needs 1 to {max_threads} threads, got {len(programs)}")
+        if not 1 <= capacity <= max_capacity:
+            raise UsageError(f"pool capacity must be between 1 and {max_capacity}, got {capacity}")
         if reuse not in REUSE_POLICIES:
             raise UsageError(f"reuse must be one of {', '.join(REUSE_POLICIES)}, got {reuse!r}")
         if step_cap < 1:
@@ -205,7 +236,7 @@ class Execution:
         option_values = self._ffi.new("int64_t[]", list(self.options.values()) or [0])
         ptr = self._lib.lfs_exec_new(
             self._lib.lfs_structure_get(info.index), self.nthreads, capacity,
-            REUSE_POLICIES[reuse], option_values, step_cap,
+            reuse_policy_code(reuse), option_values, step_cap,
         )
         if ptr == self._ffi.NULL:
             raise EngineError("the engine could not create the execution (out of memory?)")
@@ -214,22 +245,15 @@ class Execution:
             ops, args = self._encode(prog)
             if self._lib.lfs_exec_set_program(self._ptr, tid, len(prog), ops, args) != 0:
                 raise EngineError(f"the engine refused thread {tid}'s program")
-        setup_op = self._setup_op()
-        ops, args = self._encode([(setup_op, v) for v in self.initial])
+        if self.initial and self.structure.insert_op is None:
+            raise UsageError(f"{self.structure.name} has no insert operation: no initial contents")
+        ops, args = self._encode([(self.structure.insert_op, v) for v in self.initial])
         if self._lib.lfs_exec_set_setup(self._ptr, len(self.initial), ops, args) != 0:
             raise EngineError("the engine refused the initial contents")
         self._step = self._lib.lfs_exec_step
         self._node_bytes = None
 
     # ------------------------------------------------------------------
-    def _setup_op(self) -> str:
-        for op in self.structure.ops:
-            if op.takes_arg:
-                return op.name
-        if self.initial:
-            raise UsageError(f"{self.structure.name} has no operation that takes a value: no initial contents")
-        return self.structure.ops[0].name
-
     def _encode(self, prog: Program):
         ops, args = [], []
         for op, arg in prog:
@@ -277,7 +301,7 @@ class Execution:
 
     @property
     def status(self) -> str:
-        return STATUS[self._lib.lfs_exec_status(self._ptr)]
+        return _c().status[self._lib.lfs_exec_status(self._ptr)]
 
     @property
     def steps(self) -> int:
@@ -303,7 +327,7 @@ class Execution:
     def native_search_params(self, policy_code: int, *, depth: int = 3, k: int = 1,
                              kinds: Collection[str] | None = None):
         """Validated parameters of the native search (native/engine/search.c)
-        under the policy with this code (``stress.schedulers.NATIVE_POLICY_CODES``),
+        under the policy with this code (``stress.schedulers.NATIVE_POLICIES`` names it),
         stopping at the engine-visible ``kinds`` (None: at any). Opaque: pass
         them to ``run_native_chunk`` and ``native_choices``."""
         params = self._ffi.new("lfs_search_params_t *")
@@ -371,17 +395,18 @@ class Execution:
         n = self._lib.lfs_exec_event_count(self._ptr)
         raw = self._lib.lfs_exec_events(self._ptr)
         ops = self.structure.ops
+        c = _c()
         indices: Iterable[int] = range(n)
         if kinds is not None and n:
             # Read just the kind byte of every event, then decode the wanted ones.
-            wanted = frozenset(EVENT_KINDS.index(k) for k in kinds)
+            wanted = frozenset(c.event_code[k] for k in kinds)
             size, offset = self._ffi.sizeof("lfs_event_t"), self._ffi.offsetof("lfs_event_t", "kind")
             kind_bytes = memoryview(self._ffi.buffer(raw, n * size))[offset::size]
             indices = [i for i, k in enumerate(kind_bytes) if k in wanted]
         out = []
         for i in indices:
             e = raw[i]
-            kind = EVENT_KINDS[e.kind]
+            kind = c.event_kind[e.kind]
             location, word_kind = "", "data"
             value = expected = ""
             op = ""
@@ -390,9 +415,10 @@ class Execution:
                 if kind == "invoke":
                     value = str(e.value if e.value < 1 << 63 else e.value - (1 << 64)) if ops[e.op].takes_arg else ""
                 elif ops[e.op].returns_value:
-                    value = "empty" if e.status == 0 else str(e.value if e.value < 1 << 63 else e.value - (1 << 64))
+                    value = ("empty" if e.status == c.lib.LFS_EMPTY
+                             else str(e.value if e.value < 1 << 63 else e.value - (1 << 64)))
                 else:
-                    value = "ok" if e.status == 1 else ("nomem" if e.status < 0 else "empty")
+                    value = {c.lib.LFS_OK: "ok", c.lib.LFS_NOMEM: "nomem"}.get(e.status, "empty")
             elif kind in ("alloc", "free", "retire", "reclaim"):
                 value, expected = str(e.value), str(e.expected)
             elif kind == "note":
@@ -404,9 +430,10 @@ class Execution:
                 if kind in ("cas", "cas-fail", "xchg", "faa"):
                     expected = self.render_word(e.expected, word_kind)
             out.append(Event(
-                index=i, step=e.step, tid=e.tid, kind=kind, order=ORDERS[e.order],
+                index=i, step=e.step, tid=e.tid, kind=kind, order=c.order[e.order],
                 location=location, slot=e.slot, gen=e.gen, value=value, expected=expected,
-                op=op, stale=bool(e.flags & EVF_STALE), flagged=bool(e.flags & EVF_VIOLATION),
+                op=op, stale=bool(e.flags & c.lib.LFS_EVF_STALE),
+                flagged=bool(e.flags & c.lib.LFS_EVF_VIOLATION),
             ))
         return out
 
@@ -456,19 +483,25 @@ class Execution:
         )
 
 
-_DETAIL = {
-    1: "stored through a pointer to #{slot} loaded at step {load_step} (generation {gen_loaded})",
-    2: "read #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
-    3: "CAS succeeded expecting #{slot} as loaded at step {load_step} (generation {gen_loaded})",
-    4: "linked #{slot} into the structure",
-    5: "linked #{slot}, known from step {load_step} (generation {gen_loaded}), into the structure",
-    6: "freed/retired #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
-    7: "freed #{slot} again",
-    8: "retired #{slot}, which is not live",
-    11: "linked #{other}, which it read from #{slot}'s link at step {load_step} when #{slot} was "
-        "generation {gen_loaded}",
-    12: "returned a value read from #{slot} through a pointer loaded at step {load_step} "
-        "(generation {gen_loaded})",
+# What each detail code of a stale access says (enum lfs_violation_detail):
+# the one table of these messages.
+DETAIL_MESSAGES = {
+    "LFS_D_STORE_STALE":
+        "stored through a pointer to #{slot} loaded at step {load_step} (generation {gen_loaded})",
+    "LFS_D_READ_FREED": "read #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
+    "LFS_D_CAS_EXPECTED":
+        "CAS succeeded expecting #{slot} as loaded at step {load_step} (generation {gen_loaded})",
+    "LFS_D_PUBLISH_FREED": "linked #{slot} into the structure",
+    "LFS_D_PUBLISH_STALE":
+        "linked #{slot}, known from step {load_step} (generation {gen_loaded}), into the structure",
+    "LFS_D_FREE_STALE":
+        "freed/retired #{slot} through a pointer loaded at step {load_step} (generation {gen_loaded})",
+    "LFS_D_FREE_TWICE": "freed #{slot} again",
+    "LFS_D_RETIRE_NOT_LIVE": "retired #{slot}, which is not live",
+    "LFS_D_PUBLISH_FROM_STALE": "linked #{other}, which it read from #{slot}'s link at step {load_step} "
+                                "when #{slot} was generation {gen_loaded}",
+    "LFS_D_RETURN_STALE": "returned a value read from #{slot} through a pointer loaded at step {load_step} "
+                          "(generation {gen_loaded})",
 }
 
 
@@ -544,9 +577,10 @@ def _crash_violation(ex: Execution, v) -> Violation:
 
 
 def _engine_violation(ex: Execution, v) -> Violation:
-    kind = _VIOLATION_KIND[v.kind]
+    c = _c()
+    kind = c.violation_kind[v.kind]
     if kind in ("wild-pointer",):
-        if v.detail == 10:
+        if v.detail == c.lib.LFS_D_MISALIGNED:
             return Violation(kind, f"T{v.tid} accessed a misaligned address (offset {v.address_offset} "
                              "from the pool)", step=v.step, thread=v.tid, provenance={"offset": v.address_offset})
         # Outside: the pool's own address differs per process, the wild one
@@ -568,21 +602,21 @@ def _engine_violation(ex: Execution, v) -> Violation:
         return Violation(kind, "no thread can run (all wait), but some have not finished", step=v.step)
     fields = {
         "slot": v.slot, "load_step": v.load_step,
-        "gen_loaded": None if v.gen_loaded == 0xFFFFFFFF else v.gen_loaded,
-        "gen_now": v.gen_now, "state_now": SLOT_STATES[v.state_now],
+        "gen_loaded": None if v.gen_loaded == c.lib.LFS_GEN_UNKNOWN else v.gen_loaded,
+        "gen_now": v.gen_now, "state_now": c.slot_state[v.state_now],
         "freed_by": _who(v.freed_by), "freed_step": v.freed_step,
         "allocated_by": _who(v.alloc_by), "allocated_step": v.alloc_step,
     }
     if v.other_slot >= 0:
         fields["linked"] = v.other_slot
-    detail = _DETAIL.get(v.detail, "touched #{slot}").format(other=v.other_slot, **fields)
+    detail = DETAIL_MESSAGES.get(c.detail.get(v.detail, ""), "touched #{slot}").format(other=v.other_slot, **fields)
     history = f"#{v.slot} was freed by {fields['freed_by']} at step {v.freed_step}"
     if fields["gen_loaded"] is not None and v.gen_now != fields["gen_loaded"]:
         history += (f" and reallocated by {fields['allocated_by']} at step {v.alloc_step}"
                     f" as generation {v.gen_now}")
         if fields["state_now"] == "FREE":
             history += ", since freed again"
-    elif v.detail not in (7, 8) and fields["state_now"] != "FREE":
+    elif v.detail not in (c.lib.LFS_D_FREE_TWICE, c.lib.LFS_D_RETIRE_NOT_LIVE) and fields["state_now"] != "FREE":
         history = f"#{v.slot} is generation {v.gen_now} ({fields['state_now']})"
     message = f"T{v.tid} {detail}; {history}"
     return Violation(kind, message, step=v.step, thread=v.tid, slots=(v.slot,), provenance=fields)

@@ -42,6 +42,7 @@ from .checks import CheckResult, check_execution
 from .checks.reachability import draw_queue
 from .engine import Event, Execution
 from .errors import UsageError
+from .structures import catalogue
 from .violations import KIND_SUMMARY, Violation
 
 SCHEMA_ID = "https://lfstress.invalid/report-schema/1"
@@ -434,7 +435,8 @@ class _Text:
         r = self.r
         d = r.decisive
         out = []
-        noun = "stack" if (r.queue_before or r.queue_final or "").startswith("top") else "queue"
+        spec = catalogue()[r.structure].spec if r.structure in catalogue() else "none"
+        noun = spec if spec in ("queue", "stack") else "structure"
         if d.step is not None and r.queue_before is not None:
             labels = [f"{noun} before step {d.step}:", f"{noun} after step {d.step}:", f"{noun} at the end:"]
             w = max(map(len, labels))

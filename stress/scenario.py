@@ -25,6 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import _defaults, _native
 from .errors import CompileError, UsageError
 from .structures import REUSE_POLICIES, StructureInfo, catalogue, load_source, lookup
 from .target import Target
@@ -270,11 +271,11 @@ def load(path: str | Path) -> Scenario:
     description = _expect_type(path, "scenario.description", head.get("description", ""), str, "text")
     initial_raw = _expect_type(path, "scenario.initial", head.get("initial", []), list, "a list of integers")
     initial = tuple(_int(path, "scenario.initial", v, -(2**63), 2**63 - 1) for v in initial_raw)
-    capacity = _int(path, "scenario.capacity", head.get("capacity", 32), 1, 1 << 20)
-    reuse = _expect_type(path, "scenario.reuse", head.get("reuse", "lifo"), str, "a reuse policy")
+    capacity = _int(path, "scenario.capacity", head.get("capacity", _defaults.CAPACITY), 1, 1 << 20)
+    reuse = _expect_type(path, "scenario.reuse", head.get("reuse", _defaults.REUSE), str, "a reuse policy")
     if reuse not in REUSE_POLICIES:
         raise _fail(path, "scenario.reuse", f"unknown reuse policy {reuse!r} (allowed: {', '.join(REUSE_POLICIES)})")
-    step_cap = _int(path, "scenario.step_cap", head.get("step_cap", 10_000), 1, 10**7)
+    step_cap = _int(path, "scenario.step_cap", head.get("step_cap", _defaults.STEP_CAP), 1, 10**7)
 
     # Variants come before programs: operations are checked against them.
     variants_table = _expect_type(path, "variants", data["variants"], dict, "a table of variant = { expect = ... }")
@@ -322,8 +323,9 @@ def load(path: str | Path) -> Scenario:
     if "programs" in threads:
         progs = _expect_type(path, "threads.programs", threads["programs"], list,
                              'a list of thread programs, e.g. [["enqueue 1"], ["dequeue"]]')
-        if not 1 <= len(progs) <= 16:
-            raise _fail(path, "threads.programs", f"needs 1 to 16 threads, got {len(progs)}")
+        max_threads = _native.limit("LFS_MAX_THREADS")
+        if not 1 <= len(progs) <= max_threads:
+            raise _fail(path, "threads.programs", f"needs 1 to {max_threads} threads, got {len(progs)}")
         parsed = []
         for t, prog in enumerate(progs):
             k = f"threads.programs[{t}]"
@@ -348,11 +350,11 @@ def load(path: str | Path) -> Scenario:
                 or values[0] > values[1]:
             raise _fail(path, "threads.generate.values", f"must be [lowest, highest] integers, got {values!r}")
         generator = Generator(
-            threads=_int(path, "threads.generate.threads", gen["threads"], 1, 16),
+            threads=_int(path, "threads.generate.threads", gen["threads"], 1, _native.limit("LFS_MAX_THREADS")),
             operations=_int(path, "threads.generate.operations", gen["operations"], 1, 64),
             enqueue_ratio=float(ratio), values=(values[0], values[1]),
             rounds=_int(path, "threads.generate.rounds", gen.get("rounds", 8), 1, 1000))
-        if not (any(o.takes_arg for o in info.ops) and any(o.returns_value and not o.takes_arg for o in info.ops)):
+        if info.insert_op is None or info.remove_op is None:
             raise _fail(path, "threads.generate",
                         f"{info.name} has no insert/remove pair of operations to generate programs from")
 

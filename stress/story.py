@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import _defaults
 from .engine import Event, Execution
 from .errors import UsageError
 from .structures import lookup
@@ -52,7 +53,7 @@ class Story:
     landmark: Landmark
     options: dict[str, int] = field(default_factory=dict)
 
-    def execution(self, variant: str, *, options: dict[str, int] | None = None, capacity: int = 16) -> Execution:
+    def execution(self, variant: str, *, options: dict[str, int] | None = None, capacity: int = _defaults.CAPACITY) -> Execution:
         merged = {**self.options, **(options or {})}
         return Execution("msqueue", variant, self.programs, initial=self.initial,
                          options=merged, capacity=capacity)
@@ -108,17 +109,13 @@ CLASSIC_ABA = Story(
 STORIES = {s.name: s for s in (ESSAY, CLASSIC_ABA)}
 
 
-# Reclamation that actually reclaims within a few operations: scan the hazards
-# / try to advance the epoch at every retire (the stories' and demo's choice).
-EAGER_OPTIONS = {"hp_threshold": 1, "epoch_threshold": 1}
-
-
 def story_hash(story) -> str:
     return content_hash(story.name, story.initial, story.programs, sorted(story.options.items()))
 
 
 def story_target(name: str, variant: str, *, options: dict[str, int] | None = None,
-                 capacity: int = 16, step_cap: int = 10_000, reuse: str = "lifo",
+                 capacity: int = _defaults.CAPACITY, step_cap: int = _defaults.STEP_CAP,
+                 reuse: str = _defaults.REUSE,
                  threads: int | None = None) -> Target:
     """The Target of a built-in story (stress/story.py) on one variant, with
     eager reclamation unless options say otherwise. ``threads=3`` adds a
@@ -127,8 +124,10 @@ def story_target(name: str, variant: str, *, options: dict[str, int] | None = No
         raise UsageError(f"unknown story {name!r} (allowed: {', '.join(STORIES)})")
     story = STORIES[name]
     info = lookup("msqueue", variant)
-    declared = {o.name for o in info.options}
-    merged = {k: v for k, v in EAGER_OPTIONS.items() if k in declared}
+    # Reclamation that reclaims within a few operations: the scheme's declared
+    # threshold at 1 (scan the hazards / try to advance the epoch at every retire).
+    threshold = info.reclaim.threshold_option
+    merged = {threshold: 1} if threshold else {}
     merged.update({k: v for k, v in story.options.items()})
     merged.update(options or {})
     programs = [tuple(p) for p in story.programs]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from . import _native
 from .schedulers.hypothesis_strategy import run_schedule as run_schedule  # noqa: F401
 from .schedulers.hypothesis_strategy import schedules as schedules  # noqa: F401
 from .structures import catalogue
@@ -28,26 +29,26 @@ Program = tuple[tuple[str, "int | None"], ...]
 
 
 def insert_remove_ops(family: str) -> tuple[str, str]:
-    """The family's insert operation (takes a value) and remove operation
-    (returns one): enqueue/dequeue, push/pop."""
+    """The family's insert and remove operations, as its structures declare
+    them (``StructureInfo.insert_op`` / ``remove_op``): enqueue/dequeue,
+    push/pop."""
     infos = [s for s in catalogue().values() if s.family == family]
     if not infos:
         families = sorted({s.family for s in catalogue().values()})
         raise InvalidArgument(f"unknown structure {family!r} (allowed: {', '.join(families)})")
-    ops = infos[0].ops
-    put = [o.name for o in ops if o.takes_arg]
-    take = [o.name for o in ops if o.returns_value and not o.takes_arg]
-    if not put or not take:
+    put, take = infos[0].insert_op, infos[0].remove_op
+    if put is None or take is None:
         raise InvalidArgument(f"{family} has no insert/remove pair of operations to draw programs from")
-    return put[0], take[0]
+    return put, take
 
 
 def programs(family: str = "msqueue", *, threads: int = 2, min_operations: int = 1,
              max_operations: int = 3, values: tuple[int, int] = (1, 99)) -> st.SearchStrategy[tuple[Program, ...]]:
     """One program per thread, each a list of inserts (of values in
     ``values``) and removes."""
-    if not 1 <= threads <= 16:
-        raise InvalidArgument(f"threads must be between 1 and 16, got {threads}")
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= threads <= max_threads:
+        raise InvalidArgument(f"threads must be between 1 and {max_threads}, got {threads}")
     if not 0 <= min_operations <= max_operations:
         raise InvalidArgument(f"need 0 <= min_operations <= max_operations, got {min_operations}, {max_operations}")
     lo, hi = values

@@ -21,9 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_CAPACITY = 16
-DEFAULT_REUSE = "lifo"
-DEFAULT_STEP_CAP = 10_000
+from . import _defaults
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,9 @@ class Target:
     programs: tuple[tuple[tuple[str, int | None], ...], ...]
     initial: tuple[int, ...] = ()
     options: tuple[tuple[str, int], ...] = ()
-    capacity: int = DEFAULT_CAPACITY
-    reuse: str = DEFAULT_REUSE
-    step_cap: int = DEFAULT_STEP_CAP
+    capacity: int = _defaults.CAPACITY
+    reuse: str = _defaults.REUSE
+    step_cap: int = _defaults.STEP_CAP
     scenario: str | None = None
     scenario_hash: str | None = None
     source: str | None = None        # the user's C file, as an absolute path (None: built in)

@@ -38,8 +38,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Sequence
 
+from . import _defaults, _native
 from .errors import UsageError
-from .target import DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP, Target
+from .target import Target
 
 PREFIX = "lfs1."
 _KEYS = ("s", "o", "i", "p", "x", "c", "h", "sc", "src", "sh")
@@ -109,7 +110,7 @@ def decode_choices(text: str) -> tuple[int, ...]:
         if not tid_text.isdigit() or (count_text and not count_text.isdigit()):
             raise UsageError(f"the token's schedule is damaged (bad run {run!r})")
         tid, count = int(tid_text), int(count_text or 1)
-        if tid >= 16 or count < 1 or count > 10_000_000 or len(out) + count > 10_000_000:
+        if tid >= _native.limit("LFS_MAX_THREADS") or count < 1 or count > 10_000_000 or len(out) + count > 10_000_000:
             raise UsageError(f"the token's schedule is damaged (run {run!r} out of range)")
         out.extend([tid] * count)
     return tuple(out)
@@ -128,7 +129,7 @@ def encode(target: Target, choices: Sequence[int], *, trace_hash: str | None = N
         "p": "|".join(_program_text(p) for p in target.programs),
         "c": encode_choices(choices),
     }
-    if (target.capacity, target.reuse, target.step_cap) != (DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP):
+    if (target.capacity, target.reuse, target.step_cap) != (_defaults.CAPACITY, _defaults.REUSE, _defaults.STEP_CAP):
         fields["x"] = f"{target.capacity},{target.reuse},{target.step_cap}"
     if trace_hash:
         fields["h"] = f"{trace_hash},{events}" if events is not None else trace_hash
@@ -228,9 +229,10 @@ def _decode(token: str) -> Token:
                 raise UsageError(f"the token's programs are damaged ({op_text!r})")
             prog.append((name, _int(arg, "programs") if sep else None))
         programs.append(tuple(prog))
-    if not 1 <= len(programs) <= 16:
-        raise UsageError(f"the token names {len(programs)} threads (1 to 16 allowed)")
-    capacity, reuse, step_cap = DEFAULT_CAPACITY, DEFAULT_REUSE, DEFAULT_STEP_CAP
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= len(programs) <= max_threads:
+        raise UsageError(f"the token names {len(programs)} threads (1 to {max_threads} allowed)")
+    capacity, reuse, step_cap = _defaults.CAPACITY, _defaults.REUSE, _defaults.STEP_CAP
     if fields.get("x"):
         parts = fields["x"].split(",")
         if len(parts) != 3:

@@ -200,7 +200,7 @@ def test_the_flags_printed_are_the_ones_the_extension_was_built_with(quick_repor
     spec = importlib.util.spec_from_file_location("lfs_build_cffi", ROOT / "native" / "build_cffi.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    _cdef, _sources, chosen, _libraries = build._ENGINES["LFS_BUILD_FREE"]
+    _sources, chosen, _libraries = build._ENGINES["LFS_BUILD_FREE"]
     assert set(chosen) <= set(built.split()) and "-std=gnu11" in built.split()
     data = json.loads((quick_report / "report.json").read_text())
     assert data["machine"]["our_flags"] == built

@@ -100,9 +100,11 @@ def test_pending_dequeue_may_have_taken_a_missing_value_but_not_two() -> None:
     assert "1 removal(s) that never returned" in violations[0].message
 
 
-def test_stack_operations_are_counted_too() -> None:
+def test_operations_are_counted_by_the_names_given() -> None:
     history = [enqueue(0, 8, 0, 1, op="push"), dequeue(1, 8, 2, 3, op="pop"), dequeue(2, 8, 4, 5, op="pop")]
-    assert kinds(check_conservation(history, final=[])) == ["duplicate-value"]
+    assert kinds(check_conservation(history, final=[], insert="push", remove="pop")) == ["duplicate-value"]
+    # Under other names the same operations are not insertions or removals.
+    assert check_conservation(history, final=[]) == []
 
 
 def test_violations_serialise_to_json() -> None:

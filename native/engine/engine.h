@@ -14,7 +14,11 @@
 
 #include "common/common.h"
 
-/* Event kinds (stable: the Python side mirrors them). */
+/* BEGIN CDEF: the execution API (everything down to the END mark is read by
+ * native/build_cffi.py as the stepped extension's declarations: no
+ * preprocessor lines but integer #defines) */
+
+/* Event kinds (stable: tokens hash traces; stress/engine.py names them). */
 enum lfs_event_kind {
     LFS_EV_LOAD = 0,
     LFS_EV_STORE = 1,
@@ -33,6 +37,7 @@ enum lfs_event_kind {
     LFS_EV_RETURN = 14,
     LFS_EV_RECLAIM = 15,
     LFS_EV_NOTE = 16,      /* not an action: an explanation of the event before it */
+    LFS_EV_KIND_COUNT = 17,
 };
 
 /* What a LFS_EV_NOTE says (its status). */
@@ -97,6 +102,8 @@ enum lfs_violation_detail {
     LFS_D_RETURN_STALE = 12,  /* an operation returned a value read through a stale pointer */
 };
 
+#define LFS_GEN_UNKNOWN 0xFFFFFFFF
+
 typedef struct lfs_violation {
     int32_t kind;       /* enum lfs_violation_kind */
     int32_t detail;     /* enum lfs_violation_detail */
@@ -104,7 +111,8 @@ typedef struct lfs_violation {
     int32_t tid;
     uint32_t event;     /* index of the event it was found at */
     int32_t slot;       /* the node involved, or -1 */
-    uint32_t gen_loaded;/* generation when this thread loaded its pointer */
+    uint32_t gen_loaded;/* generation when this thread loaded its pointer,
+                           LFS_GEN_UNKNOWN: it never loaded one */
     uint32_t load_step; /* step of that load */
     uint32_t gen_now;
     int32_t state_now;  /* slot state now */
@@ -124,6 +132,7 @@ typedef struct lfs_violation {
 } lfs_violation_t;
 
 enum lfs_reuse_policy { LFS_REUSE_LIFO = 0, LFS_REUSE_FIFO = 1, LFS_REUSE_NEVER = 2 };
+enum lfs_exec_limits { LFS_EXEC_MAX_CAPACITY = 1 << 24 }; /* pool slots of an execution */
 enum lfs_exec_status {
     LFS_EXEC_RUNNING = 0,
     LFS_EXEC_DONE = 1,      /* every thread finished its program */
@@ -137,15 +146,6 @@ typedef struct lfs_exec lfs_exec_t;
 /* The function (or else object + offset) holding an instruction address, for
  * a crash report: "symbol+0xoff in object". Returns the length written. */
 size_t lfs_describe_code(uint64_t pc, char *out, size_t size);
-
-/* Structures compiled into this build. */
-unsigned lfs_structure_count(void);
-const lfs_structure_t *lfs_structure_get(unsigned i);
-
-/* Build identity, checked by the Python loader against its own version. */
-const char *lfs_build_version(void);
-const char *lfs_build_source_hash(void);
-const char *lfs_build_flags(void);
 
 lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capacity,
                          int reuse, const int64_t *options, uint64_t step_cap);
@@ -221,5 +221,6 @@ int64_t lfs_search_one(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t se
  * stop_at_violation. -1: bad params. */
 int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_seed,
                    uint64_t count, int stop_at_violation, lfs_search_stats_t *out);
+/* END CDEF */
 
 #endif

@@ -13,7 +13,7 @@
 
 #define MAX_VIOLATIONS 64
 #define NO_SLOT (-1)
-#define NO_PROVENANCE UINT32_MAX
+#define NO_PROVENANCE LFS_GEN_UNKNOWN
 
 /* Node-data reads an operation remembers, to tell whether the value it
  * returns was read through a stale pointer: the newest read of that value

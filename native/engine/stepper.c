@@ -612,7 +612,7 @@ lfs_exec_t *lfs_exec_new(const lfs_structure_t *s, int nthreads, uint32_t capaci
                          int reuse, const int64_t *options, uint64_t step_cap)
 {
     if (!s || nthreads < 1 || nthreads > LFS_MAX_THREADS || capacity < 1 ||
-        capacity > (1u << 24) || reuse < LFS_REUSE_LIFO || reuse > LFS_REUSE_NEVER ||
+        capacity > LFS_EXEC_MAX_CAPACITY || reuse < LFS_REUSE_LIFO || reuse > LFS_REUSE_NEVER ||
         s->node_words < 1 || s->node_words > LFS_MAX_FIELDS || s->shared_size % 8)
         return NULL;
     lfs_exec_t *ex = calloc(1, sizeof *ex);

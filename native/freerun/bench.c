@@ -25,8 +25,6 @@
 #include "bench.h"
 #include "common/common.h"
 #include "freerun.h"
-#include "reclaim_epoch.h"
-#include "reclaim_hazard.h"
 
 #define SEQ_MASK ((UINT64_C(1) << 40) - 1)
 
@@ -434,18 +432,8 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
 struct run_target {
     lfs_bench_target_t t;   /* first: the target's address is the ctx's */
     lfs_run_t *r;
-    lfs_hp_domain_t *hp;    /* the structure's hazard domain, if it has one */
-    lfs_epoch_domain_t *ebr;
-    lfs_word_t *head;
+    const lfs_reclaim_desc_t *reclaim; /* the structure's declared scheme and hooks */
 };
-
-static const lfs_root_desc_t *root_named(const lfs_structure_t *s, const char *name)
-{
-    for (uint32_t i = 0; i < s->n_roots; i++)
-        if (strcmp(s->roots[i].name, name) == 0)
-            return &s->roots[i];
-    return NULL;
-}
 
 static int rt_reset(void *ctx, int nthreads)
 {
@@ -468,6 +456,8 @@ static void *rt_thread_begin(void *ctx, int tid)
 static uint64_t rt_unreclaimed(void *ctx)
 {
     struct run_target *rt = ctx;
+    if (rt->reclaim->unreclaimed)
+        return rt->reclaim->unreclaimed(lfs_run_shared(rt->r));
     uint64_t n = 0;
     for (int i = 0; i < lfs_run_threads(rt->r); i++)
         n += lfs_run_retired_count(rt->r, i); /* racy: the owner may be mid-update */
@@ -480,61 +470,43 @@ static uint64_t rt_pool_used(void *ctx)
     return lfs_run_capacity(rt->r) - lfs_run_free_slots(rt->r);
 }
 
-/* The stalled thread holds what a thread inside dequeue holds: a hazard on
- * the head node it read, or its epoch announcement. It goes through the
- * reclamation helpers, so no structure needs a stall hook. */
+/* The stalled thread holds what the structure says an operation holds
+ * (its declared reclamation hooks): a hazard on the entry node, an epoch
+ * critical section. */
 static int rt_stall(void *ctx, int tid)
 {
     struct run_target *rt = ctx;
-    (void)tid;
-    if (rt->hp && rt->head) {
-        lfs_hp_protect(rt->hp, 0, rt->head);
-        return 0;
-    }
-    if (rt->ebr) {
-        lfs_epoch_enter(rt->ebr);
-        return 0;
-    }
-    return -1;
+    if (!rt->reclaim->stall)
+        return -1;
+    return rt->reclaim->stall(lfs_run_shared(rt->r), lfs_run_local(rt->r, tid));
 }
 
 static void rt_unstall(void *ctx, int tid)
 {
     struct run_target *rt = ctx;
-    (void)tid;
-    if (rt->hp && rt->head)
-        lfs_hp_clear(rt->hp, 0);
-    else if (rt->ebr)
-        lfs_epoch_exit(rt->ebr);
+    if (rt->reclaim->unstall)
+        rt->reclaim->unstall(lfs_run_shared(rt->r), lfs_run_local(rt->r, tid));
 }
 
 lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r)
 {
     const lfs_structure_t *s = lfs_run_structure(r);
-    if (s->n_ops < 2 || !s->ops[0].takes_arg || !s->ops[1].returns_value)
-        return NULL; /* not enqueue/dequeue-shaped */
+    lfs_roles_t roles;
+    lfs_structure_roles(s, &roles);
+    if (roles.insert_op < 0 || roles.remove_op < 0)
+        return NULL; /* nothing to insert with, or to remove with */
     struct run_target *rt = calloc(1, sizeof *rt);
     if (!rt)
         return NULL;
     rt->r = r;
-    unsigned char *shared = lfs_run_shared(r);
-    const lfs_root_desc_t *root;
-    /* The helpers' domains start with the root the descriptor names. */
-    if ((root = root_named(s, "hazard")) && root->kind == LFS_HAZARD &&
-        root->count == LFS_HP_SLOTS)
-        rt->hp = (lfs_hp_domain_t *)(shared + root->offset - offsetof(lfs_hp_domain_t, hazard));
-    if ((root = root_named(s, "epoch")) && root->kind == LFS_DATA)
-        rt->ebr = (lfs_epoch_domain_t *)(shared + root->offset - offsetof(lfs_epoch_domain_t, epoch));
-    if ((root = root_named(s, "head")) && root->kind == LFS_LINK &&
-        s->ref_encoding == LFS_REF_POINTER)
-        rt->head = (lfs_word_t *)(shared + root->offset);
+    rt->reclaim = &s->reclaim;
     rt->t = (lfs_bench_target_t){
         .ctx = rt,
         .reset = rt_reset,
         .shared = rt_shared,
         .thread_begin = rt_thread_begin,
-        .enqueue = s->ops[0].fn,
-        .dequeue = s->ops[1].fn,
+        .enqueue = s->ops[roles.insert_op].fn,
+        .dequeue = s->ops[roles.remove_op].fn,
         .unreclaimed = rt_unreclaimed,
         .pool_used = rt_pool_used,
         .stall = rt_stall,

@@ -23,6 +23,7 @@
 
 #include "lfstress.h"
 
+/* BEGIN CDEF: the drivers (read by native/build_cffi.py) */
 #define LFS_BENCH_BATCH 64 /* operations between two looks at the stop flag */
 
 enum lfs_bench_workload {
@@ -102,10 +103,6 @@ typedef struct lfs_bench_result {
     int error;               /* 0; else reset/thread creation failed */
 } lfs_bench_result_t;
 
-/* Value k of thread t: (t << 40) | k. Prefilled values come from "thread"
- * `threads`, so a value says who enqueued it and in which order. */
-#define LFS_STRESS_VALUE(t, k) (((uint64_t)(t) << 40) | (uint64_t)(k))
-
 int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
                   lfs_bench_result_t *out);
 
@@ -146,5 +143,10 @@ typedef struct lfs_pool_audit {
     uint64_t retired_listed;  /* sum of the threads' retired-list lengths */
 } lfs_pool_audit_t;
 void lfs_run_audit_pool(lfs_run_t *r, lfs_pool_audit_t *out);
+/* END CDEF */
+
+/* Value k of thread t: (t << 40) | k. Prefilled values come from "thread"
+ * `threads`, so a value says who enqueued it and in which order. */
+#define LFS_STRESS_VALUE(t, k) (((uint64_t)(t) << 40) | (uint64_t)(k))
 
 #endif /* LFS_BENCH_H */

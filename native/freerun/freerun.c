@@ -73,7 +73,7 @@ lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity
                        const int64_t *options)
 {
     if (!s || nthreads < 1 || nthreads > LFS_MAX_THREADS || capacity < 1 ||
-        capacity > (1u << 28) || s->node_words < 1 || s->node_words > LFS_MAX_FIELDS)
+        capacity > LFS_RUN_MAX_CAPACITY || s->node_words < 1 || s->node_words > LFS_MAX_FIELDS)
         return NULL;
     lfs_run_t *r = calloc(1, sizeof *r);
     if (!r)

@@ -7,14 +7,8 @@
 
 #include "common/common.h"
 
-
+/* BEGIN CDEF: the run API (read by native/build_cffi.py) */
 typedef struct lfs_run lfs_run_t;
-
-unsigned lfs_structure_count(void);
-const lfs_structure_t *lfs_structure_get(unsigned i);
-const char *lfs_build_version(void);
-const char *lfs_build_source_hash(void);
-const char *lfs_build_flags(void);
 
 lfs_run_t *lfs_run_new(const lfs_structure_t *s, int nthreads, uint32_t capacity,
                        const int64_t *options);
@@ -46,6 +40,8 @@ int32_t lfs_run_decode_ref(lfs_run_t *r, lfs_word_t word);
 uint32_t lfs_run_free_slots(lfs_run_t *r);
 /* The shared free list (after lfs_run_quiesce, every free slot is on it). */
 const uint32_t *lfs_run_free_list(lfs_run_t *r, uint32_t *count);
+enum lfs_run_limits { LFS_RUN_MAX_CAPACITY = 1 << 28 }; /* pool slots of a run */
+/* END CDEF */
 
 /* The real-thread drivers (bench.c). */
 #include "bench.h"

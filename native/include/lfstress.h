@@ -38,6 +38,7 @@
 #error "define LFS_BUILD_STEPPED or LFS_BUILD_FREE (the lfstress build does)"
 #endif
 
+/* BEGIN CDEF: limits, words, results (read by native/build_cffi.py) */
 #define LFS_MAX_THREADS 16      /* virtual threads per execution / pthreads per run */
 #define LFS_MAX_FIELDS 8        /* words per node */
 #define LFS_MAX_ROOTS 16        /* named root entries per structure */
@@ -45,9 +46,6 @@
 #define LFS_MAX_OPTIONS 8       /* structure-specific options */
 
 typedef uint64_t lfs_word_t;
-
-_Static_assert(sizeof(lfs_word_t) == sizeof(void *),
-               "lfstress needs 64-bit pointers: a node reference is one word");
 
 /* Memory orders, with C11 meaning. The stepped build is sequentially
  * consistent whatever the order (it interleaves, it does not reorder); the
@@ -66,15 +64,21 @@ enum lfs_status {
     LFS_EMPTY = 0,   /* nothing to return (dequeue/pop on an empty structure) */
     LFS_NOMEM = -1,  /* the node pool was exhausted (free-running build only) */
 };
+/* END CDEF */
+
+_Static_assert(sizeof(lfs_word_t) == sizeof(void *),
+               "lfstress needs 64-bit pointers: a node reference is one word");
 
 /* ------------------------------------------------------------------ */
 /* Node references                                                     */
 /* ------------------------------------------------------------------ */
 
+/* BEGIN CDEF: reference encodings */
 enum lfs_ref_encoding {
     LFS_REF_POINTER = 0, /* a shared word holds the node's address, 0 = null */
     LFS_REF_INDEX = 1,   /* low 32 bits: slot index + 1 (0 = null); high 32: tag */
 };
+/* END CDEF */
 
 #define LFS_REF_NULL ((lfs_word_t)0)
 
@@ -128,7 +132,9 @@ size_t lfs_node_size(void);
 int lfs_thread_id(void);     /* 0 .. lfs_thread_count()-1 */
 int lfs_thread_count(void);
 
+/* BEGIN CDEF: options */
 typedef struct lfs_options lfs_options_t;
+/* END CDEF */
 /* The value of a structure option (declared in lfs_structure_t.options). */
 int64_t lfs_option(const lfs_options_t *opts, const char *name);
 
@@ -216,6 +222,45 @@ void lfs_wait_while(lfs_word_t *addr, lfs_word_t value);
 /* The structure description                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Roles. Besides its shape, a structure declares what its parts are *for*,
+ * so that nothing in lfstress guesses from names:
+ *
+ *   operations  which one inserts an element and which removes one
+ *               (lfs_op_desc_t.role): the value checks count them, the
+ *               linearizability check feeds them to the sequential spec,
+ *               program generators draw them, setup inserts the initial
+ *               contents with the insert operation;
+ *   roots       where the chain of elements starts and ends
+ *               (lfs_root_desc_t.role): the queue's head and tail, the
+ *               stack's top; which roots belong to the reclamation scheme;
+ *   fields      which node word holds the element's value and which link
+ *               the chain follows (lfs_field_desc_t.role);
+ *   the chain   whether the entry root points at a sentinel node (MS96's
+ *               dummy) or at the first element (lfs_structure_t.chain_start);
+ *   reclamation the scheme and its hooks (lfs_structure_t.reclaim): what
+ *               bound on garbage it promises, and how a benchmark stalls a
+ *               thread inside it.
+ *
+ * Every role field is optional: zero means "not declared", and an
+ * undeclared role takes its default (lfs_structure_roles in common.c is the
+ * one place that applies these rules):
+ *
+ *   insert op    the first undeclared operation that takes an argument
+ *   remove op    the first undeclared operation that returns a value and
+ *                takes no argument
+ *   entry root   the first undeclared LFS_LINK root of one word
+ *   exit root    for spec "queue" only: the next undeclared LFS_LINK root
+ *                of one word after the entry
+ *   value field  the first undeclared LFS_DATA field
+ *   next field   the first undeclared LFS_LINK field
+ *   chain start  a sentinel for spec "queue", the first element otherwise
+ *   reclamation  LFS_RECLAIM_NONE, no hooks
+ *
+ * so descriptors written before roles existed keep working unchanged.
+ */
+
+/* BEGIN CDEF: the structure description */
 /* What a word holds. */
 enum lfs_word_kind {
     LFS_DATA = 0,    /* a value, a counter, a lock, an epoch */
@@ -226,19 +271,52 @@ enum lfs_word_kind {
                         pointer): shown as a node, never walked */
 };
 
+/* What a root is for. */
+enum lfs_root_role {
+    LFS_ROOT_UNDECLARED = 0, /* the default rule above */
+    LFS_ROOT_ENTRY = 1,      /* where the chain of elements starts: head, top */
+    LFS_ROOT_EXIT = 2,       /* where it ends, and must be reached from the
+                                entry: a queue's tail */
+    LFS_ROOT_RECLAIM = 3,    /* the reclamation scheme's state: hazard slots,
+                                the epoch and its announcements */
+    LFS_ROOT_OTHER = 4,      /* anything else: a lock, a counter, a link the
+                                checker walks but that is neither end */
+};
+
 /* A word (or array of words) in the structure's shared state. */
 typedef struct lfs_root_desc {
     const char *name;   /* "head", "tail", "hazard" ... */
     size_t offset;      /* byte offset in the shared state, a multiple of 8 */
     uint32_t count;     /* 1, or the length of an array of words */
     uint8_t kind;       /* enum lfs_word_kind */
+    uint8_t role;       /* enum lfs_root_role */
 } lfs_root_desc_t;
+
+/* What a node word is for. */
+enum lfs_field_role {
+    LFS_FIELD_UNDECLARED = 0, /* the default rule above */
+    LFS_FIELD_VALUE = 1,      /* the element's value (a LFS_DATA word) */
+    LFS_FIELD_NEXT = 2,       /* the link the chain of elements follows */
+    LFS_FIELD_OTHER = 3,
+};
 
 /* A word of a node. */
 typedef struct lfs_field_desc {
     const char *name;   /* "next", "value" */
     uint8_t kind;       /* enum lfs_word_kind */
+    uint8_t role;       /* enum lfs_field_role */
 } lfs_field_desc_t;
+
+/* What an operation does to the contents, as the sequential spec sees it. */
+enum lfs_op_role {
+    LFS_OP_UNDECLARED = 0, /* the default rule above */
+    LFS_OP_INSERT = 1,     /* adds its argument: enqueue(v), push(v); returns
+                              LFS_OK (or LFS_NOMEM) */
+    LFS_OP_REMOVE = 2,     /* takes an element out: returns LFS_OK with the
+                              element in *result, or LFS_EMPTY */
+    LFS_OP_OTHER = 3,      /* neither: never counted by the value checks,
+                              never drawn by program generators */
+};
 
 /* An operation a thread program may call. */
 typedef int (*lfs_op_fn)(void *shared, void *local, lfs_word_t arg, lfs_word_t *result);
@@ -247,6 +325,7 @@ typedef struct lfs_op_desc {
     bool takes_arg;     /* enqueue(v) */
     bool returns_value; /* dequeue() -> v, or LFS_EMPTY */
     lfs_op_fn fn;
+    uint8_t role;       /* enum lfs_op_role */
 } lfs_op_desc_t;
 
 typedef struct lfs_option_desc {
@@ -263,6 +342,41 @@ enum lfs_memory_promise {
     LFS_TYPE_STABLE = 0,  /* reading a freed node is benign */
     LFS_NO_STALE_ACCESS = 1,  /* any access to a freed node is a bug */
 };
+
+/* What the entry root points at. */
+enum lfs_chain_start {
+    LFS_CHAIN_DEFAULT = 0,  /* the default rule above */
+    LFS_CHAIN_SENTINEL = 1, /* a node that holds no element (MS96's dummy) */
+    LFS_CHAIN_ELEMENT = 2,  /* the first element (the stack's top) */
+};
+
+/* The reclamation scheme, and what it promises about retired-but-unreclaimed
+ * nodes (the garbage check holds it to that). */
+enum lfs_reclaim_scheme {
+    LFS_RECLAIM_NONE = 0,    /* never retires: frees at once, or never */
+    LFS_RECLAIM_HAZARD = 1,  /* hazard pointers (Michael 2004): at most
+                                max(R, H + 1) per thread, R = the value of
+                                threshold_option, H = hazards in use */
+    LFS_RECLAIM_EPOCH = 2,   /* epochs (Fraser 2004): no bound while a thread
+                                is stalled in a critical section */
+    LFS_RECLAIM_OTHER = 3,   /* retires nodes, promises no bound */
+};
+
+typedef struct lfs_reclaim_desc {
+    int scheme;                    /* enum lfs_reclaim_scheme */
+    const char *threshold_option;  /* the option holding the scheme's
+                                      threshold (hazard: R), or NULL */
+    /* Stalled-thread runs (free-running build): called on the thread that
+     * stalls, after its thread_init, to take and keep the protection an
+     * operation holds (a hazard on the entry node, an epoch critical
+     * section); 0, or -1 if there is no such thing. unstall gives it back.
+     * NULL: the structure cannot stall. */
+    int (*stall)(void *shared, void *local);
+    void (*unstall)(void *shared, void *local);
+    /* Nodes retired but not yet reclaimed (racy: read while threads run).
+     * NULL: the pool's retired lists, which count every lfs_node_retire. */
+    uint64_t (*unreclaimed)(void *shared);
+} lfs_reclaim_desc_t;
 
 typedef struct lfs_structure {
     const char *family;          /* "msqueue" */
@@ -285,7 +399,10 @@ typedef struct lfs_structure {
     int (*init)(void *shared, const lfs_options_t *opts);
     /* Set up one thread's private state. Not stepped. May be NULL. */
     void (*thread_init)(void *shared, void *local, const lfs_options_t *opts);
+    int chain_start;             /* enum lfs_chain_start */
+    lfs_reclaim_desc_t reclaim;
 } lfs_structure_t;
+/* END CDEF */
 
 /* ------------------------------------------------------------------ */
 /* Exporting structures                                                */

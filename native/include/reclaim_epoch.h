@@ -28,8 +28,9 @@ typedef struct lfs_epoch_domain {
 
 /* The two root entries for a domain embedded as member `m` of `type`. */
 #define LFS_EPOCH_ROOTS(type, m)                                             \
-    { "epoch", offsetof(type, m.epoch), 1, LFS_DATA },                       \
-    { "announce", offsetof(type, m.announce), LFS_MAX_THREADS, LFS_DATA }
+    { "epoch", offsetof(type, m.epoch), 1, LFS_DATA, LFS_ROOT_RECLAIM },     \
+    { "announce", offsetof(type, m.announce), LFS_MAX_THREADS, LFS_DATA,     \
+      LFS_ROOT_RECLAIM }
 
 /* Epoch 0, nobody active. For init() (setup mode). */
 void lfs_epoch_domain_init(lfs_epoch_domain_t *d);

@@ -35,7 +35,7 @@ typedef struct lfs_hp_domain {
 /* The root entry a structure puts in its descriptor for a domain embedded as
  * member `m` of shared-state type `type`. */
 #define LFS_HP_ROOT(type, m)                                                 \
-    { "hazard", offsetof(type, m.hazard), LFS_HP_SLOTS, LFS_HAZARD }
+    { "hazard", offsetof(type, m.hazard), LFS_HP_SLOTS, LFS_HAZARD, LFS_ROOT_RECLAIM }
 
 /* A private copy of every thread's hazards, taken by a scan. */
 typedef struct lfs_hp_snapshot {

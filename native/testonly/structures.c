@@ -72,7 +72,7 @@ const lfs_structure_t lfs_testonly_nondet = {
     .n_roots = 1,
     .roots = { { "counter", 0, 1, LFS_DATA } },
     .n_ops = 1,
-    .ops = { { "bump", false, true, nondet_bump } },
+    .ops = { { "bump", false, true, nondet_bump, LFS_OP_OTHER } },
     .n_options = 0,
     .init = nondet_init,
     .thread_init = 0,
@@ -187,7 +187,7 @@ static int exhaust_run(void *shared, void *local, lfs_word_t arg, lfs_word_t *re
         .n_roots = 1,                                                           \
         .roots = { { "word", 0, 1, LFS_DATA } },                                \
         .n_ops = 1,                                                             \
-        .ops = { { "run", false, true, name##_run } },                          \
+        .ops = { { "run", false, true, name##_run, LFS_OP_OTHER } },            \
         .init = init_fn,                                                        \
         .thread_init = 0,                                                       \
         __VA_ARGS__                                                             \

@@ -146,6 +146,9 @@ static void nocas_thread_init(void *shared, void *local, const lfs_options_t *op
     ((ring_local_t *)local)->claim_with_cas = 0;
 }
 
+/* Roles: enqueue inserts and dequeue removes (the queue spec and the value
+ * checks count them). The state is all data words, no chain of nodes: no
+ * root or field has a chain role, and the pool's node word is unused. */
 #define RING_DESCRIPTOR(name, summary_text, thread_init_fn)                     \
     {                                                                           \
         .family = "ring",                                                       \
@@ -157,7 +160,7 @@ static void nocas_thread_init(void *shared, void *local, const lfs_options_t *op
         .shared_size = sizeof(ring_shared_t),                                   \
         .local_size = sizeof(ring_local_t),                                     \
         .node_words = 1,                                                        \
-        .fields = { { "unused", LFS_DATA } },                                   \
+        .fields = { { "unused", LFS_DATA, LFS_FIELD_OTHER } },                  \
         .n_roots = 4,                                                           \
         .roots = {                                                              \
             { "enqueue_pos", offsetof(ring_shared_t, enqueue_pos), 1, LFS_DATA }, \
@@ -166,8 +169,8 @@ static void nocas_thread_init(void *shared, void *local, const lfs_options_t *op
             { "value", offsetof(ring_shared_t, value), RING_CELLS, LFS_DATA }, \
         },                                                                      \
         .n_ops = 2,                                                             \
-        .ops = { { "enqueue", true, false, ring_enqueue },                      \
-                 { "dequeue", false, true, ring_dequeue } },                    \
+        .ops = { { "enqueue", true, false, ring_enqueue, LFS_OP_INSERT },       \
+                 { "dequeue", false, true, ring_dequeue, LFS_OP_REMOVE } },     \
         .n_options = 0,                                                         \
         .init = ring_init,                                                      \
         .thread_init = thread_init_fn,                                          \

@@ -15,7 +15,8 @@ from .. import _native
 from ..errors import EngineError, UsageError
 from ..structures import lookup
 
-WORKLOADS = {"pairs": 0, "mixed": 1, "producer-consumer": 2}
+# Workload names and their enum lfs_bench_workload constants (values: from lib).
+WORKLOADS = {"pairs": "LFS_WL_PAIRS", "mixed": "LFS_WL_MIXED", "producer-consumer": "LFS_WL_PRODCONS"}
 FAMILY = "msqueue"
 
 
@@ -86,7 +87,7 @@ def run_point(target, *, threads: int, workload: str, seconds: float, prefill: i
     ffi, lib = m.ffi, m.lib
     cfg = ffi.new("lfs_bench_config_t *")
     cfg.threads = threads
-    cfg.workload = WORKLOADS[workload]
+    cfg.workload = getattr(lib, WORKLOADS[workload])
     cfg.prefill = prefill
     cfg.seconds = seconds
     cfg.max_ops = max_ops

@@ -29,6 +29,7 @@ import os
 import sys
 from typing import Any
 
+from .. import _native
 from ..contained import run_in_child
 from ..errors import UsageError
 from ..structures import lookup
@@ -59,8 +60,9 @@ def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int =
     from .driver import WORKLOADS
 
     opts = validate(variant, dict(options or {}))
-    if not 1 <= threads <= 16:
-        raise UsageError(f"--threads must be between 1 and 16, got {threads}")
+    max_threads = _native.limit("LFS_MAX_THREADS")
+    if not 1 <= threads <= max_threads:
+        raise UsageError(f"--threads must be between 1 and {max_threads}, got {threads}")
     if seconds <= 0 and max_ops <= 0:
         raise UsageError("give a duration (--seconds) or an operation count (--ops)")
     if workload not in WORKLOADS:

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
+from .. import _native
 from ..errors import UsageError
 from ..structures import lookup
 from . import coldcache
@@ -57,8 +58,9 @@ class Plan:
         return min(self.leaky_capacity_max, int(self.seconds * 60e6) + self.prefill + (1 << 16))
 
     def validate(self) -> None:
-        if not self.threads or any(not 1 <= n <= 16 for n in self.threads):
-            raise UsageError(f"thread counts must be between 1 and 16, got {list(self.threads)}")
+        max_threads = _native.limit("LFS_MAX_THREADS")
+        if not self.threads or any(not 1 <= n <= max_threads for n in self.threads):
+            raise UsageError(f"thread counts must be between 1 and {max_threads}, got {list(self.threads)}")
         if self.seconds <= 0 or self.stall_seconds < 0:
             raise UsageError("durations must be positive")
         if self.reps < 1:

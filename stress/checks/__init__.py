@@ -125,10 +125,11 @@ def check_execution(
     notes: list[str] = []
 
     lin: LinearizabilityResult | None = None
-    spec = ex.structure.spec
-    if values and spec in SPECS:
+    info = ex.structure
+    if values and info.spec in SPECS and info.insert_op and info.remove_op:
         final = contents(snapshot)
-        history = check_history(ex.history(), spec, ex.initial, final, time_budget=linearizability_budget)
+        history = check_history(ex.history(), info.spec, ex.initial, final, insert=info.insert_op,
+                                remove=info.remove_op, time_budget=linearizability_budget)
         found += history.violations
         lin = history.linearizability
         if lin.ok is None:

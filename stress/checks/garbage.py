@@ -22,20 +22,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import _native
 from ..violations import Violation
 
 if TYPE_CHECKING:
     from ..engine import Event, Execution
 
-# Virtual threads an execution may have (LFS_MAX_THREADS in lfstress.h): the
-# hazard root holds LFS_HP_PER_THREAD slots for each of them.
-MAX_THREADS = 16
-
 
 @dataclass(frozen=True)
 class ReclamationBound:
     """What a variant promises: ``scheme`` None (it never retires), "hazard"
-    (``per_thread`` is the bound) or "epoch" (``per_thread`` None: no bound)."""
+    (``per_thread`` is the bound), "epoch" or "other" (``per_thread`` None:
+    no bound)."""
 
     scheme: str | None
     per_thread: int | None = None
@@ -43,22 +41,28 @@ class ReclamationBound:
 
 
 def reclamation_bound(ex: Execution) -> ReclamationBound:
-    """The bound ``ex``'s variant promises, read from its roots and options."""
+    """The bound ``ex``'s variant promises: its declared scheme, the
+    threshold in the option the scheme names, the hazards in its roots."""
     info = ex.structure
-    hazard_roots = [r for r in info.roots if r.kind == "hazard"]
-    if hazard_roots and "hp_threshold" in ex.options:
-        per_thread_hazards = max(1, sum(r.count for r in hazard_roots) // MAX_THREADS)
+    scheme = info.reclaim.scheme
+    if scheme == "hazard":
+        # The hazard roots hold the same number of slots for each of the
+        # LFS_MAX_THREADS threads an execution may have.
+        hazards = sum(r.count for r in info.roots if r.kind == "hazard")
+        per_thread_hazards = max(1, hazards // _native.limit("LFS_MAX_THREADS"))
         h = ex.nthreads * per_thread_hazards
-        r = ex.options["hp_threshold"]
+        r = ex.options[info.reclaim.threshold_option]
         bound = max(r, h + 1)
         return ReclamationBound(
             "hazard", bound,
             f"hazard pointers promise at most max(R, H + 1) = max({r}, {h} + 1) = {bound} "
             f"retired-but-unreclaimed nodes per thread (R = scan threshold, "
             f"H = {ex.nthreads} threads x {per_thread_hazards} hazards)")
-    if "epoch_threshold" in ex.options or any(r.name == "epoch" for r in info.roots):
+    if scheme == "epoch":
         return ReclamationBound(
             "epoch", None, "epochs promise no bound while a thread is stalled in a critical section")
+    if scheme == "other":
+        return ReclamationBound("other", None, "the scheme promises no bound")
     return ReclamationBound(None)
 
 
@@ -108,10 +112,10 @@ class GarbageProfile:
             return "no node was retired"
         text = (f"retired-but-unreclaimed nodes: peak {self.peak} at step {self.peak_step}, "
                 f"{self.final} at the end")
-        if self.bound.scheme == "epoch":
-            text += f" ({self.bound.explanation}: shown, not checked)"
-        elif self.bound.per_thread is not None:
+        if self.bound.per_thread is not None:
             text += f" (bound: {self.bound.per_thread} per thread)"
+        elif self.bound.explanation:
+            text += f" ({self.bound.explanation}: shown, not checked)"
         return text
 
     def to_json(self) -> dict[str, Any]:

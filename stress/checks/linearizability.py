@@ -56,23 +56,45 @@ class SequentialSpec(Protocol):
     def step(self, state: Hashable, op: Operation) -> Hashable | None: ...
 
 
-class QueueSpec:
-    """FIFO queue with ``enqueue(x)`` and ``dequeue() -> x | empty``.
+class _InsertRemoveSpec:
+    """A container specification over one insert and one remove operation,
+    named by the structure (``StructureInfo.insert_op`` / ``remove_op``);
+    the defaults are the spec's own vocabulary."""
+
+    name = ""
+    insert_default = remove_default = ""
+
+    def __init__(self, *, insert: str | None = None, remove: str | None = None) -> None:
+        self.insert = insert or self.insert_default
+        self.remove = remove or self.remove_default
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(insert={self.insert!r}, remove={self.remove!r})"
+
+    def init(self) -> tuple[int, ...]:
+        return ()
+
+    def _unknown(self, op: Operation) -> UsageError:
+        return UsageError(f"a {self.name} has no operation {op.op!r} ({op.describe()}); "
+                          f"expected {self.insert} or {self.remove}")
+
+
+class QueueSpec(_InsertRemoveSpec):
+    """FIFO queue with ``enqueue(x)`` and ``dequeue() -> x | empty`` (or the
+    structure's own names for them: ``QueueSpec(insert="put", remove="take")``).
 
     State: tuple of values, front first (initial contents in enqueue order).
     """
 
     name = "queue"
-
-    def init(self) -> tuple[int, ...]:
-        return ()
+    insert_default, remove_default = "enqueue", "dequeue"
 
     def step(self, state: tuple[int, ...], op: Operation) -> tuple[int, ...] | None:
-        if op.op == "enqueue":
+        if op.op == self.insert:
             return state + (op.arg,)
-        if op.op == "dequeue":
+        if op.op == self.remove:
             return _take(state, op, index=0)
-        raise UsageError(f"a queue has no operation {op.op!r} ({op.describe()}); expected enqueue or dequeue")
+        raise self._unknown(op)
 
     def describe_state(self, state: tuple[int, ...]) -> str:
         return f"the queue holds {list(state)} (front first)" if state else "the queue is empty"
@@ -81,23 +103,22 @@ class QueueSpec:
         return _explain_take_refusal(state, op, noun="queue", end="front", value=state[0] if state else None)
 
 
-class StackSpec:
-    """LIFO stack with ``push(x)`` and ``pop() -> x | empty``.
+class StackSpec(_InsertRemoveSpec):
+    """LIFO stack with ``push(x)`` and ``pop() -> x | empty`` (or the
+    structure's own names for them).
 
     State: tuple of values, bottom first, top last (initial contents in push order).
     """
 
     name = "stack"
-
-    def init(self) -> tuple[int, ...]:
-        return ()
+    insert_default, remove_default = "push", "pop"
 
     def step(self, state: tuple[int, ...], op: Operation) -> tuple[int, ...] | None:
-        if op.op == "push":
+        if op.op == self.insert:
             return state + (op.arg,)
-        if op.op == "pop":
+        if op.op == self.remove:
             return _take(state, op, index=-1)
-        raise UsageError(f"a stack has no operation {op.op!r} ({op.describe()}); expected push or pop")
+        raise self._unknown(op)
 
     def describe_state(self, state: tuple[int, ...]) -> str:
         return f"the stack holds {list(state)} (top last)" if state else "the stack is empty"

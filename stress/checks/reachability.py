@@ -2,11 +2,14 @@
 
 Like a tracing collector's mark phase: start at the roots the structure
 declared as links (``head``, ``tail``, ``top`` ...), follow every link field,
-and mark what is reached. Then:
+and mark what is reached. The chain of elements is the one the structure
+declares (``StructureInfo.chain_entry`` / ``chain_exit`` / ``next_field``):
+from its entry root along its next field. Then:
 
 - ``cycle``      following links from a root comes back to a node already on the path;
-- ``severed``    a queue's chain from ``head`` does not reach ``tail``, or does
-                 not end at it (at quiescence MS96's tail may not lag);
+- ``severed``    the chain from the entry does not reach the exit root (a
+                 queue's head and tail), or does not end at it (at quiescence
+                 MS96's tail may not lag);
 - ``use-after-free``  a root or a reachable node links to a FREE slot (dangling);
 - ``leak``       a LIVE node that nothing reaches: not a root, not a retired
                  list (RETIRED nodes are the reclamation scheme's), and — the
@@ -29,7 +32,7 @@ def node_name(snapshot: Snapshot, slot: int) -> str:
 
 def _labelled(snapshot: Snapshot, slot: int) -> str:
     """``#4 g1 (7)``: a node with its value, when it has one."""
-    vf = _value_field(snapshot)
+    vf = snapshot.structure.value_field
     value = f" ({snapshot.slots[slot].words[vf]})" if vf is not None else ""
     return node_name(snapshot, slot) + value
 
@@ -38,16 +41,14 @@ def _link_fields(snapshot: Snapshot) -> list[int]:
     return [i for i, f in enumerate(snapshot.structure.fields) if f.kind == "link"]
 
 
-def _value_field(snapshot: Snapshot) -> int | None:
-    for i, f in enumerate(snapshot.structure.fields):
-        if f.name == "value":
-            return i
-    return None
+def _next_name(snapshot: Snapshot) -> str:
+    nf = snapshot.structure.next_field
+    return snapshot.structure.fields[nf].name if nf is not None else "next"
 
 
 @dataclass(frozen=True)
 class Chain:
-    """The nodes met following the first link field from one root."""
+    """The nodes met following the chain's next field from one root."""
 
     root: str
     slots: tuple[int, ...]
@@ -56,7 +57,7 @@ class Chain:
 
 
 def follow(snapshot: Snapshot, start: int | None, root: str) -> Chain:
-    links = _link_fields(snapshot)
+    nf = snapshot.structure.next_field
     path: list[int] = []
     seen: set[int] = set()
     slot = start
@@ -67,7 +68,7 @@ def follow(snapshot: Snapshot, start: int | None, root: str) -> Chain:
             return Chain(root, tuple(path), "freed", slot)
         seen.add(slot)
         path.append(slot)
-        slot = snapshot.slots[slot].refs[links[0]] if links else None
+        slot = snapshot.slots[slot].refs[nf] if nf is not None else None
     return Chain(root, tuple(path), "null", None)
 
 
@@ -95,7 +96,9 @@ def check_reachability(snapshot: Snapshot, *, quiescent: bool) -> list[Violation
     """The structural invariants. ``quiescent``: every thread has finished
     (only then are leaks and a lagging tail violations)."""
     found: list[Violation] = []
-    link_roots = [r for r in snapshot.structure.roots if r.kind == "link"]
+    info = snapshot.structure
+    link_roots = [r for r in info.roots if r.kind == "link"]
+    next_name = _next_name(snapshot)
     chains = {}
     for root in link_roots:
         for i, start in enumerate(snapshot.roots[root.name]):
@@ -103,37 +106,39 @@ def check_reachability(snapshot: Snapshot, *, quiescent: bool) -> list[Violation
             chain = chains[name] = follow(snapshot, start, name)
             if chain.ends_in == "cycle":
                 loop = " → ".join(f"#{s}" for s in chain.slots) + f" → #{chain.stop}"
-                found.append(Violation("cycle", f"following next from {name} loops: {loop}",
+                found.append(Violation("cycle", f"following {next_name} from {name} loops: {loop}",
                                        slots=chain.slots))
             elif chain.ends_in == "freed":
-                via = f"#{chain.slots[-1]}.next" if chain.slots else name
+                via = f"#{chain.slots[-1]}.{next_name}" if chain.slots else name
                 found.append(Violation(
                     "use-after-free",
                     f"{via} links to #{chain.stop}, which is FREE: the structure reaches freed memory",
                     slots=(chain.stop,)))
 
-    head, tail = chains.get("head"), chains.get("tail")
-    if snapshot.structure.spec == "queue" and head and tail and tail.slots:
+    entry_name, exit_name = info.chain_entry, info.chain_exit
+    head, tail = chains.get(entry_name or ""), chains.get(exit_name or "")
+    if head and tail and tail.slots:
         tail_slot = tail.slots[0]
         if tail_slot not in head.slots and head.ends_in != "cycle":
-            last = node_name(snapshot, head.slots[-1]) if head.slots else "head"
+            last = node_name(snapshot, head.slots[-1]) if head.slots else entry_name
             in_chain = set(head.slots)
             cut_off = [s.slot for s in snapshot.slots if s.state == "LIVE" and s.slot not in in_chain]
             cut_text = ""
             if cut_off:
-                cut_text = (f"; {len(cut_off)} live node(s) cut off from head: "
+                cut_text = (f"; {len(cut_off)} live node(s) cut off from {entry_name}: "
                             + ", ".join(_labelled(snapshot, s) for s in cut_off))
             found.append(Violation(
                 "severed",
-                f"the chain from head stops at {last} and never reaches tail "
+                f"the chain from {entry_name} stops at {last} and never reaches {exit_name} "
                 f"({node_name(snapshot, tail_slot)}){cut_text}",
                 slots=((head.slots[-1],) if head.slots else ()) + tuple(cut_off),
                 provenance={"chain": list(head.slots), "tail": tail_slot, "cut_off": cut_off}))
         elif quiescent and head.ends_in == "null" and head.slots and head.slots[-1] != tail_slot:
             lag = len(head.slots) - 1 - head.slots.index(tail_slot)
+            noun = info.spec if info.spec in ("queue", "stack") else "chain"
             found.append(Violation(
                 "severed",
-                f"tail (#{tail_slot}) lags {lag} node(s) behind the end of the queue "
+                f"{exit_name} (#{tail_slot}) lags {lag} node(s) behind the end of the {noun} "
                 f"(#{head.slots[-1]}) after every thread finished",
                 slots=(tail_slot,), provenance={"chain": list(head.slots), "tail": tail_slot}))
 
@@ -148,29 +153,31 @@ def check_reachability(snapshot: Snapshot, *, quiescent: bool) -> list[Violation
     return found
 
 
-def _values_from(snapshot: Snapshot, spec: str, root: str) -> list[int] | None:
-    """The value of every node on the chain from ``root``, in chain order, for a
-    structure of this spec; None when the chain is broken or there is none."""
-    vf = _value_field(snapshot)
-    if snapshot.structure.spec != spec or vf is None or root not in snapshot.roots:
+def chain_values(snapshot: Snapshot, spec: str) -> list[int] | None:
+    """The value of every element on the chain from the entry root, in chain
+    order (a sentinel left out), for a structure of this spec; None when the
+    chain is broken or the structure declares none."""
+    info = snapshot.structure
+    vf, entry = info.value_field, info.chain_entry
+    if info.spec != spec or vf is None or entry is None:
         return None
-    chain = follow(snapshot, snapshot.roots[root][0], root)
+    chain = follow(snapshot, snapshot.roots[entry][0], entry)
     if chain.ends_in != "null":
         return None
-    return [snapshot.slots[s].words[vf] for s in chain.slots]
+    values = [snapshot.slots[s].words[vf] for s in chain.slots]
+    return values[1:] if info.sentinel else values
 
 
 def queue_contents(snapshot: Snapshot) -> list[int] | None:
-    """Values still in an MS-style queue, front first (the sentinel's left
-    out), or None when the chain is broken and the contents cannot be told."""
-    values = _values_from(snapshot, "queue", "head")
-    return None if values is None else values[1:]
+    """Values still in a queue, front first, or None when the chain is
+    broken and the contents cannot be told."""
+    return chain_values(snapshot, "queue")
 
 
 def stack_contents(snapshot: Snapshot) -> list[int] | None:
     """Values still on a stack, bottom first (the order of pushes), read
-    from ``top`` down; None when the chain is broken."""
-    values = _values_from(snapshot, "stack", "top")
+    from the top down; None when the chain is broken."""
+    values = chain_values(snapshot, "stack")
     return None if values is None else values[::-1]
 
 
@@ -185,17 +192,19 @@ def contents(snapshot: Snapshot) -> list[int] | None:
 
 
 def draw_queue(snapshot: Snapshot, *, mark: int | None = None, held: dict[int, int] | None = None) -> str:
-    """One line: the chain from head, where it is cut, tail, and what leaked.
-    e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked: #4 → #5``. A stack is
-    drawn from ``top`` (``top → #2(3) → #1(2)``).
-    ``mark``: a slot to bracket wherever it appears (``[#0(6)]``), e.g. the
-    node a report's decisive step touched. ``held``: unreachable nodes that
-    are in a thread's hands (slot → thread: allocated and not yet linked, or
-    unlinked and not yet freed), drawn as ``held by T1: #4``, not as leaked."""
-    start = next((r for r in ("head", "top") if r in snapshot.roots), None)
+    """One line: the chain from its entry root, where it is cut, the exit
+    root, and what leaked, e.g. ``head → #3 → #2 → #0 ✂  tail → #5   leaked:
+    #4 → #5``; a stack: ``top → #2(3) → #1(2)``. Empty when the structure
+    declares no chain. ``mark``: a slot to bracket wherever it appears
+    (``[#0(6)]``), e.g. the node a report's decisive step touched. ``held``:
+    unreachable nodes that are in a thread's hands (slot → thread: allocated
+    and not yet linked, or unlinked and not yet freed), drawn as
+    ``held by T1: #4``, not as leaked."""
+    info = snapshot.structure
+    start = info.chain_entry
     if start is None:
         return ""
-    vf = _value_field(snapshot)
+    vf = info.value_field
 
     def label(slot: int) -> str:
         text = f"#{slot}" if vf is None else f"#{slot}({snapshot.slots[slot].words[vf]})"
@@ -209,10 +218,11 @@ def draw_queue(snapshot: Snapshot, *, mark: int | None = None, held: dict[int, i
     elif chain.ends_in == "freed":
         stop = f"[#{chain.stop}]" if chain.stop == mark else f"#{chain.stop}"
         text += f" → {stop} (FREE!)"
-    tail = snapshot.roots.get("tail", (None,))[0]
+    tail = snapshot.roots[info.chain_exit][0] if info.chain_exit is not None else None
     if tail is not None:
         cut = tail not in chain.slots
-        text += ("   ⇢ (severed) … " if cut else "   ") + "tail → " + (f"[#{tail}]" if tail == mark else f"#{tail}")
+        text += (("   ⇢ (severed) … " if cut else "   ") + f"{info.chain_exit} → "
+                 + (f"[#{tail}]" if tail == mark else f"#{tail}"))
     unreachable = leaked_slots(snapshot)
     held = {s: t for s, t in (held or {}).items() if s in unreachable}
     for tid in sorted(set(held.values())):
@@ -226,13 +236,13 @@ def draw_queue(snapshot: Snapshot, *, mark: int | None = None, held: dict[int, i
 
 def _leaked_chains(snapshot: Snapshot, leaked: list[int]) -> list[int]:
     """Leaked slots in link order (heads of leaked chains first)."""
-    links = _link_fields(snapshot)
+    nf = snapshot.structure.next_field
     leaked_set = set(leaked)
-    pointed = {snapshot.slots[s].refs[links[0]] for s in leaked if links} & leaked_set
+    pointed = {snapshot.slots[s].refs[nf] for s in leaked if nf is not None} & leaked_set
     ordered: list[int] = []
     for start in [s for s in leaked if s not in pointed] + leaked:
         slot = start
         while slot is not None and slot in leaked_set and slot not in ordered:
             ordered.append(slot)
-            slot = snapshot.slots[slot].refs[links[0]] if links else None
+            slot = snapshot.slots[slot].refs[nf] if nf is not None else None
     return ordered

@@ -2,8 +2,9 @@
 history check (conservation + linearizability).
 
 Conservation is cheaper and blunter than linearizability: it ignores order and
-only counts, per value, how many copies went in (initial contents, enqueue,
-push) and how many came out (dequeue, pop) or remain (final contents).
+only counts, per value, how many copies went in (initial contents, the
+structure's insert operation) and how many came out (its remove operation)
+or remain (final contents).
 Values may legitimately repeat, so every comparison is of multiplicities.
 Pending operations are given the benefit of the doubt: a pending insertion may
 or may not have happened, and a pending removal may have taken any value.
@@ -20,8 +21,6 @@ from stress.checks.linearizability import LinearizabilityResult, QueueSpec, Stac
 from stress.history import History, Operation
 from stress.violations import Violation
 
-INSERTIONS = frozenset({"enqueue", "push"})
-REMOVALS = frozenset({"dequeue", "pop"})
 SPECS = {"queue": QueueSpec, "stack": StackSpec}
 
 
@@ -52,11 +51,15 @@ def check_conservation(
     history: Iterable[Operation],
     initial: Sequence[int] = (),
     final: Sequence[int] | None = None,
+    *,
+    insert: str = QueueSpec.insert_default,
+    remove: str = QueueSpec.remove_default,
 ) -> list[Violation]:
     """Duplicate-value and lost-value violations, one per offending value.
 
     ``final`` is the structure's contents after the execution, or None when
-    unknown (then values cannot be declared lost).
+    unknown (then values cannot be declared lost). ``insert`` and ``remove``
+    name the operations that put a value in and take one out.
     """
     history = History(history)
     tallies: dict[int, _Tally] = defaultdict(_Tally)
@@ -65,11 +68,11 @@ def check_conservation(
     for value in final or ():
         tallies[value].in_final += 1
     for op in sorted(history, key=lambda op: (op.invoke, op.tid)):
-        if op.op in INSERTIONS and op.pending:
+        if op.op == insert and op.pending:
             tallies[op.arg].maybe_went_in += 1
-        elif op.op in INSERTIONS:
+        elif op.op == insert:
             tallies[op.arg].went_in.append(op)
-        elif op.op in REMOVALS and not op.pending and not op.empty and op.result is not None:
+        elif op.op == remove and not op.pending and not op.empty and op.result is not None:
             tallies[op.result].came_out.append(op)
 
     by_value = sorted(tallies.items())
@@ -78,7 +81,7 @@ def check_conservation(
     ]
     if final is not None:
         missing = [(value, tally) for value, tally in by_value if tally.surely_in > tally.accounted_for]
-        unanswered_removals = sum(1 for op in history.pending if op.op in REMOVALS)
+        unanswered_removals = sum(1 for op in history.pending if op.op == remove)
         if sum(tally.surely_in - tally.accounted_for for _, tally in missing) > unanswered_removals:
             violations += [_lost(value, tally, final, unanswered_removals) for value, tally in missing]
     return violations
@@ -166,18 +169,23 @@ def check_history(
     initial: Sequence[int] = (),
     final: Sequence[int] | None = None,
     *,
+    insert: str | None = None,
+    remove: str | None = None,
     time_budget: float | None = 1.0,
 ) -> HistoryCheckResult:
     """Conservation and linearizability of a ``"queue"`` or ``"stack"`` history.
 
     ``initial`` lists the initial contents in insertion order (queue: front
     first; stack: bottom first); ``final`` likewise, or None when unknown.
+    ``insert`` and ``remove`` name the structure's operations (None: the
+    spec's own names, enqueue/dequeue or push/pop).
     """
     if spec_name not in SPECS:
         raise UsageError(f"unknown structure {spec_name!r}; expected one of {sorted(SPECS)}")
     history = History(history)
-    violations = check_conservation(history, initial, final)
-    result = check_linearizable(history, SPECS[spec_name](), initial=tuple(initial), time_budget=time_budget)
+    spec = SPECS[spec_name](insert=insert, remove=remove)
+    violations = check_conservation(history, initial, final, insert=spec.insert, remove=spec.remove)
+    result = check_linearizable(history, spec, initial=tuple(initial), time_budget=time_budget)
     if result.ok is False:
         violations.append(
             Violation(

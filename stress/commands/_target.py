@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from .. import _defaults
 from ..errors import UsageError
 
 
@@ -23,9 +24,10 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
                        help="structure option (repeatable); stories reclaim eagerly: "
                             "hp_threshold=1, epoch_threshold=1 unless set here")
-    group.add_argument("--capacity", type=int, default=16, help="node pool slots (default: 16)")
-    group.add_argument("--step-cap", type=int, default=10_000,
-                       help="steps before an execution counts as a livelock (default: 10000)")
+    group.add_argument("--capacity", type=int, default=_defaults.CAPACITY,
+                       help=f"node pool slots (default: {_defaults.CAPACITY})")
+    group.add_argument("--step-cap", type=int, default=_defaults.STEP_CAP,
+                       help=f"steps before an execution counts as a livelock (default: {_defaults.STEP_CAP})")
 
 
 def add_scheduler_arguments(parser: argparse.ArgumentParser, *, default: str | None = "pct") -> None:

@@ -36,5 +36,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {i.name:<{width}}  {i.summary}")
         print(f"  {'':<{width}}  spec {i.spec}; ops {ops}"
               + (f"; options {', '.join(o.name for o in i.options)}" if i.options else ""))
+        print(f"  {'':<{width}}  roles: {_roles(i)}")
     print(f'use it from a scenario: [scenario] source = "{args.source}", structure = "{infos[0].family}"')
     return 0
+
+
+def _roles(info) -> str:
+    """The roles in force, declared or defaulted: ``insert put, remove take;
+    chain first -> last (after a sentinel), value payload, next link;
+    reclaim other``."""
+    field = lambda index: "-" if index is None else info.fields[index].name  # noqa: E731
+    chain = "none" if info.chain_entry is None else info.chain_entry + (
+        f" -> {info.chain_exit}" if info.chain_exit else "") + (" (after a sentinel)" if info.sentinel else "")
+    return (f"insert {info.insert_op or '-'}, remove {info.remove_op or '-'}; chain {chain}, "
+            f"value {field(info.value_field)}, next {field(info.next_field)}; reclaim {info.reclaim.scheme}")

@@ -8,6 +8,7 @@ from ..checks import check_execution
 from ..checks.reachability import draw_queue
 from ..errors import UsageError
 from ..story import STORIES
+from ..structures import lookup
 
 HELP = "replay the essay's story (or the classic ABA) step by step on a queue variant"
 
@@ -25,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     variants = [args.variant] if args.variant else ["naive", "hazard"]
     found_any = False
     for variant in variants:
-        options = {"hazard": {"hp_threshold": 1}, "epoch": {"epoch_threshold": 1}}.get(variant, {})
+        # Reclaim eagerly: the scheme's threshold at 1, so freed nodes come back at once.
+        threshold = lookup("msqueue", variant).reclaim.threshold_option
+        options = {threshold: 1} if threshold else {}
         ex = story.execution(variant, options=options)
         choices = story.build(ex)
         print(f"=== {story.title}")

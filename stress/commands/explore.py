@@ -7,6 +7,7 @@ import argparse
 import json
 import shlex
 
+from .. import _defaults
 from ..errors import UsageError
 from ._target import add_scheduler_arguments, add_target_arguments, parse_budget, target_from_args
 
@@ -118,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
             seed_cmd += ["--threads", str(args.threads)]
         for item in args.option:
             seed_cmd += ["-o", item]
-        if args.capacity != 16:
+        if args.capacity != _defaults.CAPACITY:
             seed_cmd += ["--capacity", str(args.capacity)]
-        if args.step_cap != 10_000:
+        if args.step_cap != _defaults.STEP_CAP:
             seed_cmd += ["--step-cap", str(args.step_cap)]
         if args.scheduler == "pct":
             seed_cmd += ["--depth", str(result.scheduler.depth), "--k", str(result.scheduler.k)]

@@ -30,9 +30,10 @@ from .random import RandomPolicy as RandomPolicy
 from .urw import URWPolicy as URWPolicy
 
 SCHEDULERS = ("random", "pct", "urw", "exhaustive", "hypothesis")
-# The policies native/engine/search.c also implements, by their policy code there.
-NATIVE_POLICY_CODES = {policy.name: policy.native for policy in (RandomPolicy, PCTPolicy)}
-NATIVE_SCHEDULERS = tuple(NATIVE_POLICY_CODES)
+# The policies native/engine/search.c also implements, by the name of their
+# policy constant there (the value: ``stress._native.limit(name)``).
+NATIVE_POLICIES = {policy.name: policy.native for policy in (RandomPolicy, PCTPolicy)}
+NATIVE_SCHEDULERS = tuple(NATIVE_POLICIES)
 
 
 def make_policy(name: str, *, depth: int = 3, k: int | None = None,

@@ -16,19 +16,19 @@ same choices for the same seed.
 
 from __future__ import annotations
 
+from .. import _native
 from .base import BasePolicy, SplitMix64, solo_profile
-
-MAX_DEPTH = 16  # LFS_SEARCH_MAX_DEPTH
 
 
 class PCTPolicy(BasePolicy):
     name = "pct"
-    native = 1  # LFS_SEARCH_PCT
+    native = "LFS_SEARCH_PCT"  # its policy constant in native/engine/search.c
 
     def __init__(self, *, depth: int = 3, k: int | None = None) -> None:
-        if not 1 <= depth <= MAX_DEPTH:
+        max_depth = _native.limit("LFS_SEARCH_MAX_DEPTH")
+        if not 1 <= depth <= max_depth:
             from ..errors import UsageError
-            raise UsageError(f"pct depth must be between 1 and {MAX_DEPTH}, got {depth}")
+            raise UsageError(f"pct depth must be between 1 and {max_depth}, got {depth}")
         if k is not None and k < 1:
             from ..errors import UsageError
             raise UsageError(f"pct k (estimated steps) must be at least 1, got {k}")

@@ -11,7 +11,7 @@ from .base import BasePolicy, SplitMix64
 
 class RandomPolicy(BasePolicy):
     name = "random"
-    native = 0  # LFS_SEARCH_RANDOM
+    native = "LFS_SEARCH_RANDOM"  # its policy constant in native/engine/search.c
 
     def __init__(self) -> None:
         self._rng = SplitMix64(0)

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol
 
 from ..checks import check_execution
-from ..schedulers import NATIVE_POLICY_CODES, SchedulerSpec, run_choices, run_policy
+from .. import _native
+from ..schedulers import NATIVE_POLICIES, SchedulerSpec, run_choices, run_policy
 from ..token import Target
 from .record import Stats, counts
 
@@ -107,7 +108,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
 
 def native_params(ex, spec: SchedulerSpec, kinds: frozenset[str] | None = None):
     """The native search's parameters for a random or pct spec on ex."""
-    return ex.native_search_params(NATIVE_POLICY_CODES[spec.name], depth=spec.depth, k=spec.k or 1,
+    return ex.native_search_params(_native.limit(NATIVE_POLICIES[spec.name]), depth=spec.depth, k=spec.k or 1,
                                    kinds=kinds)
 
 

@@ -94,6 +94,21 @@ static int epoch_dequeue(void *shared, void *local, lfs_word_t arg, lfs_word_t *
     return LFS_OK;
 }
 
+/* A benchmark's stalled thread holds what any operation holds: a critical
+ * section. */
+static int epoch_stall(void *shared, void *local)
+{
+    (void)local;
+    lfs_epoch_enter(&((epoch_shared_t *)shared)->ebr);
+    return 0;
+}
+
+static void epoch_unstall(void *shared, void *local)
+{
+    (void)local;
+    lfs_epoch_exit(&((epoch_shared_t *)shared)->ebr);
+}
+
 const lfs_structure_t lfs_msqueue_epoch = {
     .family = "msqueue",
     .variant = "epoch",
@@ -105,9 +120,7 @@ const lfs_structure_t lfs_msqueue_epoch = {
     .local_size = sizeof(msq_local_t),
     MSQ_NODE_FIELDS,
     .n_roots = 4,
-    .roots = { MSQ_ROOT(epoch_shared_t, head, LFS_LINK),
-               MSQ_ROOT(epoch_shared_t, tail, LFS_LINK),
-               LFS_EPOCH_ROOTS(epoch_shared_t, ebr) },
+    .roots = { MSQ_HEAD_TAIL_ROOTS(epoch_shared_t), LFS_EPOCH_ROOTS(epoch_shared_t, ebr) },
     MSQ_OPS(epoch_enqueue, epoch_dequeue),
     .n_options = 2,
     .options = { MSQ_OPTION_CLEANUP,
@@ -115,4 +128,6 @@ const lfs_structure_t lfs_msqueue_epoch = {
                    "retires between attempts to advance the global epoch" } },
     .init = epoch_init,
     .thread_init = epoch_thread_init,
+    .reclaim = { .scheme = LFS_RECLAIM_EPOCH, .threshold_option = "epoch_threshold",
+                 .stall = epoch_stall, .unstall = epoch_unstall },
 };

@@ -194,6 +194,21 @@ static int hazard_dequeue(void *shared, void *local, lfs_word_t arg, lfs_word_t 
     return LFS_OK;
 }
 
+/* A benchmark's stalled thread holds what a dequeuer holds: a hazard on head. */
+static int hazard_stall(void *shared, void *local)
+{
+    (void)local;
+    hazard_shared_t *q = shared;
+    lfs_hp_protect(&q->hp, HP_NODE, &q->head);
+    return 0;
+}
+
+static void hazard_unstall(void *shared, void *local)
+{
+    (void)local;
+    lfs_hp_clear(&((hazard_shared_t *)shared)->hp, HP_NODE);
+}
+
 const lfs_structure_t lfs_msqueue_hazard = {
     .family = "msqueue",
     .variant = "hazard",
@@ -205,9 +220,7 @@ const lfs_structure_t lfs_msqueue_hazard = {
     .local_size = sizeof(msq_local_t),
     MSQ_NODE_FIELDS,
     .n_roots = 3,
-    .roots = { MSQ_ROOT(hazard_shared_t, head, LFS_LINK),
-               MSQ_ROOT(hazard_shared_t, tail, LFS_LINK),
-               LFS_HP_ROOT(hazard_shared_t, hp) },
+    .roots = { MSQ_HEAD_TAIL_ROOTS(hazard_shared_t), LFS_HP_ROOT(hazard_shared_t, hp) },
     MSQ_OPS(hazard_enqueue, hazard_dequeue),
     .n_options = 3,
     .options = { MSQ_OPTION_CLEANUP,
@@ -218,4 +231,6 @@ const lfs_structure_t lfs_msqueue_hazard = {
                    "head's hazard; 2 scan ignores hazards; 3 free at retire" } },
     .init = hazard_init,
     .thread_init = hazard_thread_init,
+    .reclaim = { .scheme = LFS_RECLAIM_HAZARD, .threshold_option = "hp_threshold",
+                 .stall = hazard_stall, .unstall = hazard_unstall },
 };

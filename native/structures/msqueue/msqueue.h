@@ -184,19 +184,24 @@ static inline int msq_ptr_unlink(lfs_word_t *head_root, lfs_word_t *tail_root,
 /* Descriptor pieces                                                   */
 /* ------------------------------------------------------------------ */
 
+/* The chain runs from head through next to tail; head points at the
+ * dummy, the element before the first one. */
 #define MSQ_NODE_FIELDS                                                     \
     .node_words = 2,                                                        \
-    .fields = { { "next", LFS_LINK }, { "value", LFS_DATA } }
+    .fields = { { "next", LFS_LINK, LFS_FIELD_NEXT },                       \
+                { "value", LFS_DATA, LFS_FIELD_VALUE } },                   \
+    .chain_start = LFS_CHAIN_SENTINEL
 
-#define MSQ_ROOT(type, member, kind)                                        \
-    { #member, offsetof(type, member), 1, (kind) }
-#define MSQ_ROOT_ARRAY(name, type, member, count, kind)                     \
-    { (name), offsetof(type, member), (count), (kind) }
+#define MSQ_ROOT(type, member, kind, role)                                  \
+    { #member, offsetof(type, member), 1, (kind), (role) }
+#define MSQ_HEAD_TAIL_ROOTS(type)                                           \
+    MSQ_ROOT(type, head, LFS_LINK, LFS_ROOT_ENTRY),                         \
+    MSQ_ROOT(type, tail, LFS_LINK, LFS_ROOT_EXIT)
 
 #define MSQ_OPS(enqueue_fn, dequeue_fn)                                     \
     .n_ops = 2,                                                             \
-    .ops = { { "enqueue", true, false, (enqueue_fn) },                      \
-             { "dequeue", false, true, (dequeue_fn) } }
+    .ops = { { "enqueue", true, false, (enqueue_fn), LFS_OP_INSERT },       \
+             { "dequeue", false, true, (dequeue_fn), LFS_OP_REMOVE } }
 
 #define MSQ_OPTION_CLEANUP                                                  \
     { "cleanup", LFS_CLEANUP_IMMEDIATE, LFS_CLEANUP_DEFERRED,               \

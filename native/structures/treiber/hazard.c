@@ -96,6 +96,21 @@ static int hazard_pop(void *shared, void *local, lfs_word_t arg, lfs_word_t *res
     return LFS_OK;
 }
 
+/* A benchmark's stalled thread holds what a popper holds: a hazard on top. */
+static int hazard_stall(void *shared, void *local)
+{
+    (void)local;
+    hazard_shared_t *s = shared;
+    lfs_hp_protect(&s->hp, HP_TOP, &s->top);
+    return 0;
+}
+
+static void hazard_unstall(void *shared, void *local)
+{
+    (void)local;
+    lfs_hp_clear(&((hazard_shared_t *)shared)->hp, HP_TOP);
+}
+
 const lfs_structure_t lfs_treiber_hazard = {
     .family = "treiber",
     .variant = "hazard",
@@ -114,4 +129,6 @@ const lfs_structure_t lfs_treiber_hazard = {
                    "R: retired nodes a thread keeps before it scans the hazards" } },
     .init = hazard_init,
     .thread_init = hazard_thread_init,
+    .reclaim = { .scheme = LFS_RECLAIM_HAZARD, .threshold_option = "hp_threshold",
+                 .stall = hazard_stall, .unstall = hazard_unstall },
 };

@@ -105,15 +105,19 @@ typedef struct treiber_local {
     lfs_word_t tag_mask;  /* tagged: (1 << tag_bits) - 1 */
 } treiber_local_t;
 
+/* The chain runs from top through next; top points at the newest element. */
 #define TREIBER_NODE_FIELDS                                                 \
     .node_words = 2,                                                        \
-    .fields = { { "next", LFS_LINK }, { "value", LFS_DATA } }
+    .fields = { { "next", LFS_LINK, LFS_FIELD_NEXT },                       \
+                { "value", LFS_DATA, LFS_FIELD_VALUE } },                   \
+    .chain_start = LFS_CHAIN_ELEMENT
 
-#define TREIBER_TOP_ROOT(type) { "top", offsetof(type, top), 1, LFS_LINK }
+#define TREIBER_TOP_ROOT(type)                                              \
+    { "top", offsetof(type, top), 1, LFS_LINK, LFS_ROOT_ENTRY }
 
 #define TREIBER_OPS(push_fn, pop_fn)                                        \
     .n_ops = 2,                                                             \
-    .ops = { { "push", true, false, (push_fn) },                            \
-             { "pop", false, true, (pop_fn) } }
+    .ops = { { "push", true, false, (push_fn), LFS_OP_INSERT },             \
+             { "pop", false, true, (pop_fn), LFS_OP_REMOVE } }
 
 #endif /* LFS_TREIBER_COMMON_H */
