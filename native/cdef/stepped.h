@@ -40,6 +40,21 @@ typedef struct {
     uint64_t fault_address;
 } lfs_violation_t;
 
+typedef struct {
+    uint64_t executions;
+    uint64_t allocs;
+    uint64_t reuses;
+    uint64_t retires;
+    uint64_t reclaim_passes;
+    uint64_t reclaimed;
+    uint64_t frees;
+    uint64_t cas_ok;
+    uint64_t cas_failed;
+    uint64_t op_ok[...];
+    uint64_t op_empty[...];
+    ...;
+} lfs_coverage_t;
+
 typedef struct lfs_exec lfs_exec_t;
 
 size_t lfs_describe_code(uint64_t pc, char *out, size_t size);
@@ -69,6 +84,7 @@ int32_t lfs_exec_decode_ref(lfs_exec_t *ex, lfs_word_t word);
 int32_t lfs_exec_thread_op(lfs_exec_t *ex, int tid);
 int32_t lfs_exec_thread_pending(lfs_exec_t *ex, int tid);
 uint32_t lfs_exec_retired_count(lfs_exec_t *ex, int tid);
+void lfs_exec_add_coverage(lfs_exec_t *ex, lfs_coverage_t *total);
 
 typedef struct {
     int32_t policy;
@@ -83,6 +99,8 @@ typedef struct {
     uint64_t steps_total, steps_min, steps_max;
     uint64_t violating;
     int64_t first_violation;
+    lfs_coverage_t coverage;
+    ...;
 } lfs_search_stats_t;
 
 uint64_t lfs_prng_next(uint64_t *state);
