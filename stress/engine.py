@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Collection, Iterable, Sequence
 
+from .coverage import Coverage
 from .errors import EngineError, UsageError
 from .history import History, Operation
 from .structures import REUSE_POLICIES, StructureInfo, lookup, native_module
@@ -168,6 +169,7 @@ class NativeChunk:
     steps_max: int
     violating: int
     first_violation: int | None     # index in the chunk of the first flagged execution
+    coverage: Coverage              # what those executions did
 
 
 class Execution:
@@ -324,7 +326,8 @@ class Execution:
         self._lib.lfs_search_run(self._ptr, params, first_seed, count, 1 if stop_at_violation else 0, out)
         return NativeChunk(out.executions, out.steps_total, out.steps_min if out.executions else None,
                            out.steps_max, out.violating,
-                           out.first_violation if out.first_violation >= 0 else None)
+                           out.first_violation if out.first_violation >= 0 else None,
+                           Coverage.from_native(out.coverage, self.structure))
 
     def native_choices(self, params, seed: int) -> list[int]:
         """The thread choices the native search makes for one seed (the
@@ -336,6 +339,15 @@ class Execution:
             if n >= 0:
                 return list(self._ffi.unpack(buf, n))
             size *= 8
+
+    def coverage_tally(self):
+        """A zeroed C ``lfs_coverage_t`` for ``add_coverage`` (stress.coverage.Tally)."""
+        return self._ffi.new("lfs_coverage_t *")
+
+    def add_coverage(self, tally) -> None:
+        """Add what the execution that ran last did to a ``coverage_tally``:
+        one call, counted by the engine."""
+        self._lib.lfs_exec_add_coverage(self._ptr, tally)
 
     # ------------------------------------------------------------------
     def decode_ref(self, word: int) -> int | None:
