@@ -343,7 +343,9 @@ def test_pytest_item_warns_clean_but_and_fails_a_required_goal(pytester, tmp_pat
     text += 'required = { variant = "hazard", options = { mutant = 2, hp_threshold = 4 }, ' \
             'expect = "clean", coverage = ["reclaim"] }\n'
     pytester.makefile(".toml", hazard_scan=text)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
+    # In a subprocess: an in-process pytest session would re-install faulthandler's
+    # signal handlers over the engine's crash guard in this process.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "-rA")
     result.assert_outcomes(passed=2, failed=1, warnings=1)
     result.stdout.fnmatch_lines([
         "*hazard_scan.toml::required: expected clean with coverage = ?reclaim?; clean, but reclamation never ran*",
