@@ -17,7 +17,7 @@ from stress.scenario import ScenarioError, load
 from stress.schedulers import run_choices
 from stress.structures import lookup
 from stress.suite import run_variant
-from stress.token import Target
+from stress.target import Target
 
 # A two-operation scenario on the hazard-pointer queue whose scan frees every
 # retired node whatever the hazards say (mutant 2).
