@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Callable, Collection, Iterable, Sequence
 
 from . import _defaults, _native
+from .coverage import Coverage
 from .errors import EngineError, UsageError
 from .history import History, Operation
 from .structures import REUSE_POLICIES, StructureInfo, lookup, native_module, reuse_policy_code
@@ -198,6 +199,7 @@ class NativeChunk:
     steps_max: int
     violating: int
     first_violation: int | None     # index in the chunk of the first flagged execution
+    coverage: Coverage              # what those executions did
 
 
 class Execution:
@@ -348,7 +350,8 @@ class Execution:
         self._lib.lfs_search_run(self._ptr, params, first_seed, count, 1 if stop_at_violation else 0, out)
         return NativeChunk(out.executions, out.steps_total, out.steps_min if out.executions else None,
                            out.steps_max, out.violating,
-                           out.first_violation if out.first_violation >= 0 else None)
+                           out.first_violation if out.first_violation >= 0 else None,
+                           Coverage.from_native(out.coverage, self.structure))
 
     def native_choices(self, params, seed: int) -> list[int]:
         """The thread choices the native search makes for one seed (the
@@ -360,6 +363,15 @@ class Execution:
             if n >= 0:
                 return list(self._ffi.unpack(buf, n))
             size *= 8
+
+    def coverage_tally(self):
+        """A zeroed C ``lfs_coverage_t`` for ``add_coverage`` (stress.coverage.Tally)."""
+        return self._ffi.new("lfs_coverage_t *")
+
+    def add_coverage(self, tally) -> None:
+        """Add what the execution that ran last did to a ``coverage_tally``:
+        one call, counted by the engine."""
+        self._lib.lfs_exec_add_coverage(self._ptr, tally)
 
     # ------------------------------------------------------------------
     def decode_ref(self, word: int) -> int | None:

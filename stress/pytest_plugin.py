@@ -7,6 +7,9 @@ stress.suite) and passes when the outcome matches the scenario's
 expectation; its seed, executions and outcome are recorded as the item's
 user properties (``--junitxml`` shows them). A failing item prints the failure report and the exact lines to
 reproduce it: ``lfstress replay TOKEN`` and ``pytest ITEM --stress-seed=N``.
+A passing item whose search missed what its variant exists for ("clean, but
+reclamation never ran") warns with a CleanButWarning, listed in pytest's
+warnings summary under the item.
 
 Options (group "lfstress"): --stress-seed, --stress-scheduler,
 --stress-budget (executions "500" or seconds "5s"), --stress-jobs. The seed
@@ -20,6 +23,7 @@ file is collected; its settings live in ``config.stash``.
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 
@@ -101,6 +105,11 @@ class ScenarioFile(pytest.File):
             yield ScenarioItem.from_parent(self, name=plan.name, scenario=scenario, plan=plan)
 
 
+class CleanButWarning(UserWarning):
+    """A clean item whose search never did something its variant exists for
+    (stress/coverage.py): the verdict holds for less than it seems."""
+
+
 class ScenarioFailure(Exception):
     def __init__(self, text: str):
         super().__init__(text)
@@ -126,6 +135,9 @@ class ScenarioItem(pytest.Item):
                                  ("outcome", outcome.outcome)]
         if not outcome.ok:
             raise ScenarioFailure(failure_text(outcome))
+        if outcome.warnings():   # the file is the warning's place: it has no line to point at
+            warnings.warn_explicit(CleanButWarning(f"{outcome.item_id}: {outcome.verdict()}"),
+                                   CleanButWarning, filename=str(self.path), lineno=1)
 
     def repr_failure(self, excinfo, style=None):
         from .errors import UsageError
@@ -142,6 +154,7 @@ def failure_text(outcome) -> str:
         lines.append(f"  (the scenario says: {outcome.plan.why})")
     stats = outcome.stats
     lines.append(f"  searched {stats.executions} executions in {stats.seconds:.1f} s, seed {outcome.seed}")
+    lines.append(f"  coverage: {stats.coverage.line()}")
     if outcome.failure is not None:
         from .report import format_report
         ex = outcome.failure.target.execution()

@@ -35,11 +35,11 @@ from .violations import KINDS
 SCHEDULER_NAMES = ("random", "pct", "urw", "exhaustive", "hypothesis")
 DEFAULT_SCHEDULERS = ("hypothesis", "pct")
 TOP_KEYS = {"scenario", "options", "variants", "threads", "search"}
-SCENARIO_KEYS = {"structure", "source", "description", "initial", "capacity", "reuse", "step_cap"}
+SCENARIO_KEYS = {"structure", "source", "description", "initial", "capacity", "reuse", "step_cap", "coverage"}
 THREAD_KEYS = {"programs", "generate"}
 GENERATE_KEYS = {"threads", "operations", "enqueue_ratio", "values", "rounds"}
 SEARCH_KEYS = {"schedulers", "executions", "seconds", "seed", "depth"}
-VARIANT_KEYS = {"variant", "expect", "kinds", "options", "why", "search"}
+VARIANT_KEYS = {"variant", "expect", "kinds", "options", "why", "search", "coverage"}
 
 
 def _builtin_scenarios() -> Path:
@@ -96,6 +96,7 @@ class VariantPlan:
     options: dict[str, int]
     why: str
     search: Search
+    coverage: tuple[str, ...] = ()   # clean: goals the search must reach (stress/coverage.py)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,18 @@ def _options(path: Path, key: str, table: Any, info: StructureInfo) -> dict[str,
         o = declared[name]
         out[name] = _int(path, f"{key}.{name}", value, o.min, o.max)
     return out
+
+
+def _coverage(path: Path, key: str, value: Any, info: StructureInfo) -> tuple[str, ...]:
+    from .coverage import goal_names
+    _expect_type(path, key, value, list, 'a list of coverage goals, e.g. ["reclaim", "reuse"]')
+    if not value:
+        raise _fail(path, key, 'must name at least one goal, e.g. ["reclaim", "reuse"]')
+    allowed = goal_names(info)
+    for goal in value:
+        if goal not in allowed:
+            raise _fail(path, key, f"unknown coverage goal {goal!r} for {info.name} (allowed: {', '.join(allowed)})")
+    return tuple(dict.fromkeys(value))
 
 
 def _search(path: Path, key: str, table: Any, base: Search) -> Search:
@@ -312,7 +325,15 @@ def load(path: str | Path) -> Scenario:
         options.update(_options(path, f"{key}.options", spec.get("options", {}), info))
         why = _expect_type(path, f"{key}.why", spec.get("why", ""), str, "text")
         search = _search(path, f"{key}.search", spec.get("search", {}), base_search)
-        plans.append(VariantPlan(name, variant, expect, tuple(kinds_raw), options, why, search))
+        # Coverage goals judge a clean verdict; a bug found is its own evidence.
+        coverage = _coverage(path, "scenario.coverage", head["coverage"], info) if "coverage" in head else ()
+        if "coverage" in spec:
+            if expect != "clean":
+                raise _fail(path, f"{key}.coverage", "only a clean expectation takes coverage goals "
+                            "(a bug found is its own evidence)")
+            coverage = _coverage(path, f"{key}.coverage", spec["coverage"], info)
+        plans.append(VariantPlan(name, variant, expect, tuple(kinds_raw), options, why, search,
+                                 coverage if expect == "clean" else ()))
 
     threads = _expect_type(path, "threads", data["threads"], dict, "a table with programs or generate")
     _unknown_keys(path, "threads", threads, THREAD_KEYS)

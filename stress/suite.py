@@ -17,12 +17,15 @@ replays an item's failure first the next time (``use_database``).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .coverage import Context, CoverageWarning, clean_but, missing
+from .coverage import warnings as coverage_warnings
 from .scenario import Scenario, VariantPlan, generator_ops
 from .search import Failure, Stats, explore
 from .search.hypothesis_search import hypothesis_search
@@ -47,10 +50,22 @@ class VariantOutcome:
     def found_kinds(self) -> frozenset[str]:
         return self.failure.result.kinds if self.failure is not None else frozenset()
 
+    def warnings(self) -> list[CoverageWarning]:
+        """Found nothing: the required coverage goals missed, then what the
+        variant exists for that never happened (stress/coverage.py)."""
+        if self.failure is not None:
+            return []
+        return coverage_warnings(self.stats.coverage, self._coverage_context, self.plan.coverage)
+
+    @functools.cached_property
+    def _coverage_context(self) -> Context:
+        return Context.of(round_target(self.scenario, self.plan.name, self.seed, 0).execution())
+
     @property
     def ok(self) -> bool:
         if self.plan.expect == "clean":
-            return self.failure is None and not self.stats.interrupted  # not established
+            return (self.failure is None and not self.stats.interrupted  # not established
+                    and not missing(self.stats.coverage, self.plan.coverage))
         return bool(self.found_kinds & set(self.plan.kinds))
 
     @property
@@ -69,13 +84,18 @@ class VariantOutcome:
             found = (f"found {', '.join(sorted(self.found_kinds))}" if self.failure is not None
                      else "nothing found so far")
             return f"interrupted (Ctrl-C) after {self.stats.executions} executions: {found}"
+        warnings = self.warnings()
         if self.ok:
             if self.plan.expect == "bug":
                 return f"found the known bug ({', '.join(sorted(self.found_kinds))}) as expected"
-            return "clean, as expected"
+            return clean_but(warnings) if warnings else "clean, as expected"
+        if self.plan.expect == "clean" and self.failure is None:
+            return (f"expected clean with coverage = [{', '.join(self.plan.coverage)}]; "
+                    f"{clean_but(missing(self.stats.coverage, self.plan.coverage))}")
         if self.plan.expect == "bug" and self.failure is None:
             return (f"the harness did not find the known bug within budget "
-                    f"(expected one of: {', '.join(self.plan.kinds)}; {self.stats.executions} executions)")
+                    f"(expected one of: {', '.join(self.plan.kinds)}; {self.stats.executions} executions)"
+                    + (f"; {clean_but(warnings)}" if warnings else ""))
         if self.plan.expect == "bug":
             return (f"found {', '.join(sorted(self.found_kinds))}, but the known bug is one of: "
                     f"{', '.join(self.plan.kinds)}")
@@ -94,6 +114,8 @@ class VariantOutcome:
                       "seconds": round(self.stats.seconds, 3)},
             "message": self.verdict(),
             "interrupted": self.stats.interrupted,
+            "coverage": self.stats.coverage.to_json(),
+            "warnings": [w.to_json() for w in self.warnings()],
         }
         if self.failure is not None:
             decisive = self.failure.result.violations[0]

@@ -95,9 +95,12 @@ def test_run_json_reports_outcomes_and_a_token_that_replays(tmp_path):
     assert "ABA" in again.stdout
 
 
+# The pytest sessions below run in subprocesses: an in-process session would
+# re-install faulthandler's signal handlers over the engine's crash guard here.
+
 def test_pytest_plugin_collects_items_and_reports_seed(pytester):
     pytester.makefile(".toml", aba=GOOD)
-    result = pytester.runpytest("--stress-seed=3", "--stress-budget=300", "-v")
+    result = pytester.runpytest_subprocess("--stress-seed=3", "--stress-budget=300", "-v")
     result.stdout.fnmatch_lines(["*--stress-seed=3*", "*aba.toml::naive PASSED*", "*aba.toml::tagged PASSED*"])
     assert result.ret == 0
 
@@ -105,7 +108,7 @@ def test_pytest_plugin_collects_items_and_reports_seed(pytester):
 def test_pytest_plugin_fails_an_expected_bug_that_is_not_found(pytester):
     pytester.makefile(".toml", aba=GOOD.replace('tagged = { expect = "clean" }',
                                                  'tagged = { expect = "bug", kinds = ["aba"] }'))
-    result = pytester.runpytest("--stress-budget=50")
+    result = pytester.runpytest_subprocess("--stress-budget=50")
     result.stdout.fnmatch_lines(["*the harness did not find the known bug within budget*",
                                  "*rerun this item: pytest*::tagged' --stress-seed=0*"])
     assert result.ret == 1
@@ -120,13 +123,13 @@ def _printed(lines, prefix):
 
 def test_a_failing_items_printed_lines_reproduce_the_same_violation(pytester):
     pytester.makefile(".toml", wrong=WRONG)
-    first = pytester.runpytest("--stress-budget=300", "-k", "naive")
+    first = pytester.runpytest_subprocess("--stress-budget=300", "-k", "naive")
     assert first.ret == 1
     lines = first.stdout.lines
     token = _printed(lines, "reproduce: lfstress replay ")
     rerun = _printed(lines, "rerun this item: pytest ")
     item, seed = rerun.split(" --stress-seed=")
-    again = pytester.runpytest(item.strip("'"), f"--stress-seed={seed}", "--stress-budget=300")
+    again = pytester.runpytest_subprocess(item.strip("'"), f"--stress-seed={seed}", "--stress-budget=300")
     assert again.ret == 1
     assert _printed(again.stdout.lines, "reproduce: lfstress replay ") == token
     replay = subprocess.run([sys.executable, "-m", "stress", "replay", token], capture_output=True, text=True,
@@ -136,8 +139,8 @@ def test_a_failing_items_printed_lines_reproduce_the_same_violation(pytester):
 
 def test_parallel_and_serial_runs_give_the_same_outcomes(pytester):
     pytester.makefile(".toml", aba=GOOD, wrong=WRONG)
-    serial = pytester.runpytest("--stress-budget=300", "-rA")
-    parallel = pytester.runpytest("--stress-budget=300", "-rA", "-n", "2")
+    serial = pytester.runpytest_subprocess("--stress-budget=300", "-rA")
+    parallel = pytester.runpytest_subprocess("--stress-budget=300", "-rA", "-n", "2")
 
     def outcomes(result):
         return sorted(line.split(" - ")[0] for line in result.stdout.lines

@@ -141,6 +141,23 @@ enum lfs_exec_status {
     LFS_EXEC_DEADLOCK = 4,  /* nobody enabled, somebody unfinished */
 };
 
+/* What executions did, for the coverage summary of a search (folded over
+ * executions by lfs_exec_add_coverage; stress/coverage.py holds the rules
+ * that read it). Every member is a uint64_t count, so a sum is member-wise. */
+typedef struct lfs_coverage {
+    uint64_t executions;
+    uint64_t allocs;          /* nodes allocated by the threads (setup's not counted) */
+    uint64_t reuses;          /* ... of them a slot's second or later life */
+    uint64_t retires;
+    uint64_t reclaim_passes;  /* lfs_reclaim / lfs_reclaim_oldest calls that ran */
+    uint64_t reclaimed;       /* retired nodes freed, by a pass or lfs_node_free */
+    uint64_t frees;           /* nodes freed, retired or not */
+    uint64_t cas_ok;
+    uint64_t cas_failed;
+    uint64_t op_ok[LFS_MAX_OPS];    /* per operation index: returned LFS_OK */
+    uint64_t op_empty[LFS_MAX_OPS]; /* ... returned LFS_EMPTY */
+} lfs_coverage_t;
+
 typedef struct lfs_exec lfs_exec_t;
 
 /* The function (or else object + offset) holding an instruction address, for
@@ -183,6 +200,8 @@ int32_t lfs_exec_thread_op(lfs_exec_t *ex, int tid);
 /* Pending action of a thread (its next step): event kind, or -1. */
 int32_t lfs_exec_thread_pending(lfs_exec_t *ex, int tid);
 uint32_t lfs_exec_retired_count(lfs_exec_t *ex, int tid);
+/* Add what the execution that ran last did to *total (executions: +1). */
+void lfs_exec_add_coverage(lfs_exec_t *ex, lfs_coverage_t *total);
 
 /* ------------------------------------------------------------------ */
 /* Native search (search.c): whole executions under `random` or `pct`,  */
@@ -205,6 +224,7 @@ typedef struct lfs_search_stats {
     uint64_t steps_total, steps_min, steps_max; /* steps = scheduling choices */
     uint64_t violating;        /* executions where the engine saw a wanted violation */
     int64_t first_violation;   /* offset from first_seed of the first one, or -1 */
+    lfs_coverage_t coverage;   /* over the executions run */
 } lfs_search_stats_t;
 
 /* The shared PRNG (splitmix64), exported so tests can compare it with Python's. */

@@ -110,6 +110,7 @@ struct lfs_exec {
     uint32_t steps;
     int status;
     int64_t enabled;
+    lfs_coverage_t coverage;   /* this execution's counts (threads only, not setup) */
 };
 
 /* The slot a word refers to under the structure's encoding, or NO_SLOT

@@ -159,6 +159,7 @@ int lfs_search_run(lfs_exec_t *ex, const lfs_search_params_t *p, uint64_t first_
     out->steps_min = UINT64_MAX;
     for (uint64_t i = 0; i < count; i++) {
         int64_t steps = lfs_search_one(ex, p, first_seed + i, NULL, 0);
+        lfs_exec_add_coverage(ex, &out->coverage);
         out->executions++;
         out->steps_total += (uint64_t)steps;
         if ((uint64_t)steps < out->steps_min)

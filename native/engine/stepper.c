@@ -294,6 +294,7 @@ bool lfs_cas(lfs_word_t *addr, lfs_word_t *expected, lfs_word_t desired, lfs_ord
             lfs_prov_cas_ok(ex, t, &loc, ev, *expected, desired);
         else
             lfs_prov_cas_fail(ex, t, &loc, ev, seen);
+        ok ? ex->coverage.cas_ok++ : ex->coverage.cas_failed++;
     }
     if (!ok)
         *expected = seen;
@@ -447,12 +448,18 @@ void *lfs_node_alloc(void)
         lfs_event_t *ev = lfs_record_event(ex, t, LFS_EV_ALLOC);
         ev->slot = (int32_t)s;
         ev->gen = ex->gen[s];
+        ex->coverage.allocs++;
+        ex->coverage.reuses += ex->gen[s] > 1;
     }
     return ex->nodes + (size_t)s * ex->node_words;
 }
 
 static void free_slot(lfs_exec_t *ex, lfs_vthread_t *t, uint32_t s)
 {
+    if (RECORDING(ex)) {
+        ex->coverage.frees++;
+        ex->coverage.reclaimed += ex->state[s] == LFS_SLOT_RETIRED;
+    }
     if (ex->state[s] == LFS_SLOT_RETIRED)
         unlink_retired(ex, s);
     ex->state[s] = LFS_SLOT_FREE;
@@ -513,6 +520,8 @@ void lfs_node_retire(void *node, lfs_word_t stamp)
     else t->retired_head = (int32_t)s;
     t->retired_tail = (int32_t)s;
     t->retired_count++;
+    if (RECORDING(ex))
+        ex->coverage.retires++;
 }
 
 /* One step however many nodes it visits: the walk is the thread's own
@@ -535,8 +544,10 @@ static uint32_t reclaim_walk(lfs_still_needed_fn still_needed, void *ctx, bool s
         }
         s = next;
     }
-    if (RECORDING(ex))
+    if (RECORDING(ex)) {
         ex->events[reclaim_event].value = freed;
+        ex->coverage.reclaim_passes++;
+    }
     return freed;
 }
 
@@ -577,6 +588,10 @@ static void thread_main(void *arg)
         ev->value = op->returns_value && status == LFS_OK ? result : 0;
         if (op->returns_value && status == LFS_OK)
             lfs_prov_operation_returns(ex, t, result);
+        if (status == LFS_OK)
+            ex->coverage.op_ok[t->ops[t->pc]]++;
+        else if (status == LFS_EMPTY)
+            ex->coverage.op_empty[t->ops[t->pc]]++;
     }
     t->status = T_FINISHED;
     t->pending = -1;
@@ -753,6 +768,8 @@ int64_t lfs_exec_start(lfs_exec_t *ex)
     ex->n_violations = 0;
     ex->steps = 0;
     ex->status = LFS_EXEC_RUNNING;
+    memset(&ex->coverage, 0, sizeof ex->coverage);
+    ex->coverage.executions = 1;
     for (int i = 0; i < ex->nthreads; i++) {
         lfs_vthread_t *t = &ex->threads[i];
         t->status = T_READY;
@@ -866,4 +883,15 @@ int32_t lfs_exec_thread_pending(lfs_exec_t *ex, int tid)
 uint32_t lfs_exec_retired_count(lfs_exec_t *ex, int tid)
 {
     return (tid >= 0 && tid < ex->nthreads) ? ex->threads[tid].retired_count : 0;
+}
+
+_Static_assert(sizeof(lfs_coverage_t) % sizeof(uint64_t) == 0,
+               "lfs_coverage_t is made of uint64_t counts only: it is summed member-wise");
+
+void lfs_exec_add_coverage(lfs_exec_t *ex, lfs_coverage_t *total)
+{
+    const uint64_t *one = (const uint64_t *)&ex->coverage;
+    uint64_t *sum = (uint64_t *)total;
+    for (size_t i = 0; i < sizeof *total / sizeof(uint64_t); i++)
+        sum[i] += one[i];
 }

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             "scheduler": args.scheduler, "seed": seed, "native": args.native, "jobs": args.jobs,
             "stats": result.stats.to_json(), "notes": result.notes, "failure": None,
             "interrupted": result.stats.interrupted,
+            "warnings": [w.to_json() for w in result.warnings()],
         }
         if failure is not None:
             out["failure"] = {
@@ -91,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"no violation found: {result.stats.exhaustive_summary()}")
         else:
             print("no violation found within the budget")
+        if result.warnings():
+            from ..coverage import clean_but
+            print(clean_but(result.warnings()))
         return _status(result)
     found = result.failure
     print()

@@ -111,6 +111,8 @@ def _summary(results) -> None:
               f"{o.stats.executions:>7} {o.stats.seconds:>6.1f}  {o.verdict()}")
         if o.failure is not None:
             print(f"{'':<{width}}  replay: {o.replay_command()}")
+        elif o.warnings():
+            print(f"{'':<{width}}  coverage: {o.stats.coverage.line()}")
     bad = sum(not o.ok and not o.stats.interrupted for o in results)
     cut = sum(not o.ok and o.stats.interrupted for o in results)
     print(f"{len(results)} items: {len(results) - bad - cut} as expected, {bad} not"

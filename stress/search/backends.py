@@ -32,6 +32,7 @@ from typing import Iterable, Iterator, Protocol
 
 from ..checks import check_execution
 from .. import _native
+from ..coverage import Tally
 from ..schedulers import NATIVE_POLICIES, SchedulerSpec, run_choices, run_policy
 from ..token import Target
 from .record import Stats, counts
@@ -115,18 +116,23 @@ def native_params(ex, spec: SchedulerSpec, kinds: frozenset[str] | None = None):
 def _run_python(chunk: Chunk, ex, result: ChunkResult) -> None:
     stats = result.stats
     policy = chunk.scheduler.make()
-    for seed in range(chunk.first_seed, chunk.first_seed + chunk.count):
-        if chunk.deadline is not None and time.perf_counter() > chunk.deadline:
-            break
-        choices = run_policy(ex, policy, seed)
-        stats.add(len(choices))
-        if counts(check_execution(ex), chunk.kinds):
-            stats.violating += 1
-            if result.failing_seed is None:
-                result.failing_seed, result.failing_choices = seed, choices
-                stats.mark_first_violation(chunk.origin)
-            if chunk.stop_at_first:
+    tally = Tally()
+    try:
+        for seed in range(chunk.first_seed, chunk.first_seed + chunk.count):
+            if chunk.deadline is not None and time.perf_counter() > chunk.deadline:
                 break
+            choices = run_policy(ex, policy, seed)
+            stats.add(len(choices))
+            tally.add(ex)
+            if counts(check_execution(ex), chunk.kinds):
+                stats.violating += 1
+                if result.failing_seed is None:
+                    result.failing_seed, result.failing_choices = seed, choices
+                    stats.mark_first_violation(chunk.origin)
+                if chunk.stop_at_first:
+                    break
+    finally:
+        stats.coverage.merge(tally.coverage())
 
 
 NATIVE_CALL = 4096    # executions per call into C: the deadline is checked between calls
@@ -143,7 +149,8 @@ def _run_native(chunk: Chunk, ex, result: ChunkResult) -> None:
     while done < chunk.count:
         part = ex.run_native_chunk(params, chunk.first_seed + done, min(NATIVE_CALL, chunk.count - done),
                                    stop_at_violation=chunk.stop_at_first)
-        stats.merge(Stats(part.executions, part.steps_total, part.steps_min, part.steps_max, part.violating))
+        stats.merge(Stats(part.executions, part.steps_total, part.steps_min, part.steps_max, part.violating,
+                          coverage=part.coverage))
         if part.first_violation is not None and result.failing_seed is None:
             candidate = chunk.first_seed + done + part.first_violation
             choices = ex.native_choices(params, candidate)

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from typing import Collection
 
 from ..checks import check_execution
+from ..coverage import Context, CoverageWarning, Tally
+from ..coverage import warnings as coverage_warnings
 from ..errors import UsageError
 from ..schedulers import (
     NATIVE_SCHEDULERS,
@@ -79,6 +81,12 @@ class ExploreResult:
         if self.shrunk is not None:
             return self.shrunk.failure
         return self.failure
+
+    def warnings(self) -> list[CoverageWarning]:
+        """Found nothing: what the variant exists for that never happened."""
+        if self.failure is not None:
+            return []
+        return coverage_warnings(self.stats.coverage, Context.of(self.target.execution()))
 
 
 def explore(
@@ -193,6 +201,7 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
     ex = target.execution()
     policy = ExhaustivePolicy(max_preemptions=spec.max_preemptions)
     stats = Stats()
+    tally = Tally()
     failure = None
     index = 0
     try:
@@ -202,6 +211,7 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
             choices = run_policy(ex, policy, index)
             index += 1
             stats.add(len(choices))
+            tally.add(ex)
             if counts(check_execution(ex), kinds):
                 stats.violating += 1
                 if failure is None:
@@ -211,6 +221,7 @@ def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=
                     break
     except KeyboardInterrupt:
         stats.interrupted = True
+    stats.coverage = tally.coverage()
     stats.bound = policy.bound
     stats.fully_explored = policy.fully_explored and not stats.interrupted
     stats.level_executions = policy.level_executions

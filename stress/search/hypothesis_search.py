@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..checks import check_execution
+from ..coverage import Tally
 from ..token import Target, content_hash
 from .record import Failure, Stats, counts, run_failure
 
@@ -132,6 +133,7 @@ def hypothesis_search(strategy, run: Callable[[Any], tuple[Target, Any, list[int
     from hypothesis.errors import Flaky, NoSuchExample
 
     stats = Stats()
+    tally = Tally()
     last_failing: list[tuple[Target, list[int]]] = []
 
     def fails(example) -> bool:
@@ -141,6 +143,8 @@ def hypothesis_search(strategy, run: Callable[[Any], tuple[Target, Any, list[int
         failed = counts(check_execution(ex), kinds)
         if failed:
             last_failing[:] = [(target, choices)]
+        if stats.first_violation_execution is None:   # the search's own, not shrinking's
+            tally.add(ex)
         stats.add_until_first_violation(len(choices), failed, origin)
         return failed
 
@@ -157,4 +161,6 @@ def hypothesis_search(strategy, run: Callable[[Any], tuple[Target, Any, list[int
         if not last_failing:
             return stats, None
         target, choices = last_failing[0]
+    finally:
+        stats.coverage = tally.coverage()
     return stats, run_failure(target, choices, seed=seed)

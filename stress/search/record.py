@@ -10,10 +10,11 @@ both make Failures; neither imports the other.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..checks import CheckResult, check_execution
+from ..coverage import Coverage
 from ..schedulers import count_preemptions, run_choices
 from ..token import Target, encode, trace_hash
 from .schedule import Schedule
@@ -35,6 +36,7 @@ class Stats:
     verified: int | None = None                    # exhaustive: every schedule up to this many preemptions ran clean
     level_executions: int = 0                      # exhaustive: executions run at level ``bound``
     interrupted: bool = False                      # Ctrl-C: the figures are what ran so far
+    coverage: Coverage = field(default_factory=Coverage)  # what the executions did (stress/coverage.py)
 
     @property
     def steps_avg(self) -> float:
@@ -78,6 +80,7 @@ class Stats:
         self.steps_max = max(self.steps_max, other.steps_max)
         self.violating += other.violating
         self.interrupted |= other.interrupted
+        self.coverage.merge(other.coverage)
 
     def to_json(self) -> dict:
         return {
@@ -90,7 +93,7 @@ class Stats:
             "seconds": round(self.seconds, 4), "pct_guarantee": self.guarantee,
             "exhaustive_bound": self.bound, "fully_explored": self.fully_explored,
             "verified_preemptions": self.verified,
-            "interrupted": self.interrupted,
+            "interrupted": self.interrupted, "coverage": self.coverage.to_json(),
         }
 
     def lines(self) -> list[str]:
@@ -98,6 +101,7 @@ class Stats:
             f"executions      {self.executions} in {self.seconds:.2f} s ({self.per_second:,.0f}/s)",
             f"steps/execution min {self.steps_min or 0}, avg {self.steps_avg:.1f}, max {self.steps_max}",
             f"violating       {self.violating} ({self.violating_percent:.3g}%)",
+            f"coverage        {self.coverage.line()}",
         ]
         if self.first_violation_execution is not None:
             out.append(f"first violation execution {self.first_violation_execution}, "
