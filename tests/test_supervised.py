@@ -1,0 +1,183 @@
+"""Supervised workers (stress/search/supervised.py): code under test that
+ends, damages or hangs the process running it is a crash or hang failure
+with a replay token, the search goes on, and no process is left behind.
+
+Each hostile structure (native/testonly/hostile.c) is explored and its token
+replayed through the CLI with --isolate, in a child carrying a marker in its
+environment: afterwards no process may carry it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from stress.search import explore
+from stress.search.supervised import Supervisor, ended, replay_choices
+from stress.story import story_target
+from stress.token import Target
+
+HANG = "1"   # --hang-seconds in these tests
+
+HOSTILE = {  # variant: the kind of failure, and words its message holds
+    "exit0": ("crash", "exited with status 0"),
+    "exit3": ("crash", "exited with status 3"),
+    "sigterm": ("crash", "died of SIGTERM"),
+    "alarm": ("crash", "alarm"),
+    "segvdfl": ("crash", "died of SIGSEGV"),
+    "closestdio": ("crash", "closed stdout"),
+    "smash": ("crash", ""),
+    "libcfree": ("crash", ""),
+    "fork": ("crash", "fork()"),
+    "loop": ("hang", "no step for 1 s"),
+    "loopinit": ("hang", "no step for 1 s"),
+    "thread": ("crash", ""),
+}
+
+SCENARIO = """\
+[scenario]
+structure = "testonly"
+description = "code under test that ends or hangs the process running it"
+capacity = 8
+step_cap = 200
+
+[threads]
+programs = [["run"], ["run"]]
+
+[variants]
+""" + "".join(f'{name} = {{ expect = "bug", kinds = ["{kind}"] }}\n' for name, (kind, _) in HOSTILE.items())
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Processes whose environment holds the marker (the test's children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def lfstress(args: list[str], marker: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LFSTRESS_TEST_MARKER": marker}
+    return subprocess.run([sys.executable, "-m", "stress", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=timeout)
+
+
+def no_process_left(marker: str) -> None:
+    deadline = time.monotonic() + 5
+    while marked_processes(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marked_processes(marker) == []
+
+
+@pytest.mark.parametrize("variant", sorted(HOSTILE))
+def test_hostile_structure_is_a_failure_with_a_token_and_replays_the_same(variant, tmp_path):
+    kind, words = HOSTILE[variant]
+    (tmp_path / "hostile.toml").write_text(SCENARIO)
+    marker = uuid.uuid4().hex
+    found = lfstress(["explore", "--scenario", "hostile.toml", "--variant", variant, "--budget", "20",
+                      "--isolate", "--hang-seconds", HANG, "--json"], marker, tmp_path)
+    assert found.returncode == 1, found.stderr
+    failure = json.loads(found.stdout)["failure"]
+    assert failure["kind"] == kind and words in failure["message"]
+    assert failure["replay"] == f"lfstress replay --isolate {failure['token']}"
+    no_process_left(marker)
+
+    again = lfstress(["replay", "--isolate", "--hang-seconds", HANG, failure["token"]], marker, tmp_path)
+    assert again.returncode == 1, again.stderr
+    assert again.stdout.startswith(f"{kind}: the execution ended its worker: "), again.stdout
+    assert words in again.stdout
+    no_process_left(marker)
+
+
+def test_text_report_of_a_crash_names_where_it_ended(tmp_path):
+    (tmp_path / "hostile.toml").write_text(SCENARIO)
+    marker = uuid.uuid4().hex
+    done = lfstress(["explore", "--scenario", "hostile.toml", "--variant", "exit0", "--budget", "20",
+                     "--isolate"], marker, tmp_path)
+    assert done.returncode == 1
+    assert "FAILED: crash — seed 0: its worker exited with status 0" in done.stdout
+    assert "crash: the execution ended its worker at step 1, run by thread T" in done.stdout
+    assert "replay: lfstress replay --isolate lfs1." in done.stdout
+    no_process_left(marker)
+
+
+def hostile(variant: str) -> Target:
+    return Target("testonly", variant, ((("run", None),), (("run", None),)), capacity=8, step_cap=200)
+
+
+def test_the_search_goes_on_with_its_budget_after_each_crash():
+    with Supervisor(hang_seconds=1.0) as supervisor:
+        result = explore(hostile("exit3"), "random", seed=0, executions=20, backend=supervisor,
+                         stop_at_first=False)
+    assert result.stats.executions == 20 and result.stats.violating == 20
+    assert result.failure.seed == 0 and result.failure.kind == "crash"
+    assert ended(result.failure)
+
+
+def test_supervised_search_finds_what_a_serial_one_finds():
+    target = story_target("classic-aba", "naive")
+    serial = explore(target, "pct", seed=3, executions=400, stop_at_first=False, shrink=False)
+    supervised = explore(target, "pct", seed=3, executions=400, stop_at_first=False, shrink=False,
+                         backend="supervised")
+    assert (supervised.stats.executions, supervised.stats.violating, supervised.stats.steps_total) == \
+        (serial.stats.executions, serial.stats.violating, serial.stats.steps_total)
+    assert supervised.failure.seed == serial.failure.seed
+    assert supervised.failure.token == serial.failure.token
+
+
+def test_a_checked_failure_before_a_crash_in_the_same_chunk_comes_first():
+    """The chunk's figures and first failing seed are in the shared record:
+    a worker that dies later in the chunk does not lose them."""
+    target = story_target("classic-aba", "naive")
+    serial = explore(target, "pct", seed=0, executions=60, shrink=False)
+    with Supervisor() as supervisor:
+        supervised = explore(target, "pct", seed=0, executions=60, shrink=False, backend=supervisor)
+    assert supervised.failure.seed == serial.failure.seed
+    assert not ended(supervised.failure)
+
+
+def test_replay_in_a_worker_reports_the_crash_and_a_clean_schedule_as_clean():
+    with Supervisor(hang_seconds=1.0) as supervisor:
+        crashed = replay_choices(supervisor, hostile("sigterm"), [0])
+        clean = replay_choices(supervisor, story_target("classic-aba", "naive"), [])
+    assert crashed.kind == "crash" and "SIGTERM" in crashed.result.violations[0].message
+    assert clean.result.ok
+
+
+def test_a_worker_stalled_past_the_limit_is_a_hang_not_a_wait():
+    started = time.monotonic()
+    with Supervisor(hang_seconds=0.5) as supervisor:
+        result = explore(hostile("loop"), "random", seed=0, executions=5, backend=supervisor)
+    assert result.failure.kind == "hang"
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_the_supervisor_stopped_leaves_no_worker(how, tmp_path):
+    (tmp_path / "hostile.toml").write_text(SCENARIO)
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "LFSTRESS_TEST_MARKER": marker}
+    proc = subprocess.Popen([sys.executable, "-m", "stress", "explore", "--scenario", "hostile.toml",
+                             "--variant", "loop", "--budget", "20", "--isolate", "--hang-seconds", "60"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while len(marked_processes(marker)) < 2 and time.monotonic() < deadline:   # the CLI and a worker
+        time.sleep(0.05)
+    assert len(marked_processes(marker)) >= 2
+    proc.send_signal(how)
+    proc.communicate(timeout=20)
+    no_process_left(marker)
