@@ -44,6 +44,7 @@ import os
 import pickle
 import signal
 import time
+from collections import deque
 from dataclasses import replace
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterable, Iterator
@@ -60,6 +61,7 @@ from .schedule import Schedule
 
 HANG_SECONDS = 10.0     # a worker whose heartbeat stands still this long is killed and reported as a hang
 POLL_SECONDS = 0.05     # how often the supervisor looks at the heartbeats while it waits
+PIPELINE = 2            # chunks sent to a worker ahead of its answers
 TRACE_CAPACITY = 1 << 20  # choices a traced execution can record (the step cap's documented maximum)
 
 SUPERVISED_SCHEDULERS = ("random", "pct", "urw")   # the seeded ones: a seed names an execution
@@ -236,8 +238,11 @@ class Worker:
         self.beat_at = time.monotonic()
 
     def send(self, request: str, payload: Any) -> None:
-        self.beat, self.beat_at = self.words[HEARTBEAT], time.monotonic()
         self.conn.send((request, payload))
+
+    def clock(self) -> None:
+        """Start the hang clock: the worker takes up work after being idle."""
+        self.beat, self.beat_at = self.words[HEARTBEAT], time.monotonic()
 
     def stalled(self, limit: float) -> bool:
         """Has the heartbeat stood still for ``limit`` seconds?"""
@@ -346,6 +351,7 @@ class Supervisor:
         if self.caller is None:
             self.caller = self._start()
         worker = self.caller
+        worker.clock()
         worker.send("call", (fn, args))
         status, value = _answer(worker, limit or self.hang_seconds)
         if status in ("crash", "hang"):
@@ -362,6 +368,7 @@ class Supervisor:
         re-run in trace mode in a fresh worker to recover its schedule up to
         the fatal step (see the module doc)."""
         tracer = self._start()
+        tracer.clock()
         tracer.send("trace", (target, spec, seed))
         status, value = _answer(tracer, self.hang_seconds)
         choices = tracer.traced()
@@ -374,39 +381,50 @@ class Supervisor:
 
     # ------------------------------------------------------------- backend
     def results(self, chunks: Iterable[Chunk]) -> Iterator[ChunkResult]:
-        """The Backend protocol: chunks in ``jobs`` workers, results in chunk order."""
+        """The Backend protocol: chunks in ``jobs`` workers, results in chunk
+        order. Each worker has up to PIPELINE chunks sent, so it never waits
+        for the supervisor to be scheduled between chunks."""
         todo = iter(enumerate(chunks))
-        busy: dict[Worker, tuple[int, Chunk]] = {}
         arrived: dict[int, ChunkResult] = {}
         following = 0
         window = 4 * self.jobs
         while len(self.pool) < self.jobs:
             self.pool.append(self._start())
+        sent: dict[Worker, deque[tuple[int, Chunk]]] = {worker: deque() for worker in self.pool}
         try:
             while True:
                 while following in arrived:
                     yield arrived.pop(following)
                     following += 1
                 for worker in self.pool:
-                    if worker not in busy and len(busy) + len(arrived) < window:
+                    queue = sent[worker]
+                    while len(queue) < PIPELINE and sum(map(len, sent.values())) + len(arrived) < window:
                         item = next(todo, None)
                         if item is None:
                             break
-                        busy[worker] = item
+                        if not queue:
+                            worker.clock()
+                        queue.append(item)
                         worker.send("chunk", item[1])
-                if not busy:
+                if not any(sent.values()):
                     if following not in arrived:
                         return
                     continue
                 try:
-                    ready = wait([w.conn for w in busy], timeout=POLL_SECONDS)
+                    ready = wait([w.conn for w in self.pool if sent[w]], timeout=POLL_SECONDS)
                 except KeyboardInterrupt:
                     yield from self._interrupted(arrived, following)
                     return
-                for worker in list(busy):
-                    if worker.conn in ready or worker.stalled(self.hang_seconds):
-                        index, chunk = busy.pop(worker)
+                for position, worker in enumerate(list(self.pool)):
+                    if sent[worker] and (worker.conn in ready or worker.stalled(self.hang_seconds)):
+                        index, chunk = sent[worker].popleft()
                         arrived[index] = self._chunk_answer(worker, chunk)
+                        if self.pool[position] is not worker:      # it ended: what it had queued goes again
+                            replacement = self.pool[position]
+                            sent[replacement] = sent.pop(worker)
+                            replacement.clock()
+                            for _, queued in sent[replacement]:
+                                replacement.send("chunk", queued)
         except KeyboardInterrupt:
             yield from self._interrupted(arrived, following)
         finally:
@@ -440,6 +458,7 @@ class Supervisor:
         if chunk.stop_at_first or rest <= 0 or (chunk.deadline is not None and time.perf_counter() > chunk.deadline):
             return result
         remainder = replace(chunk, first_seed=seed + 1, count=rest)
+        replacement.clock()
         replacement.send("chunk", remainder)
         result.stats.merge(self._chunk_answer(replacement, remainder).stats)
         return result
