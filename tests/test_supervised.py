@@ -10,6 +10,7 @@ environment: afterwards no process may carry it.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import signal
 import subprocess
@@ -20,8 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from stress.schedulers import SchedulerSpec
 from stress.search import explore
-from stress.search.supervised import Supervisor, ended, replay_choices
+from stress.search.backends import Chunk, run_chunk
+from stress.search.supervised import (EXECUTIONS, FAILING, SEED, VIOLATING, WORDS, Supervisor, Watch, ended,
+                                      replay_choices)
 from stress.story import story_target
 from stress.token import Target
 
@@ -139,15 +143,26 @@ def test_supervised_search_finds_what_a_serial_one_finds():
     assert supervised.failure.token == serial.failure.token
 
 
-def test_a_checked_failure_before_a_crash_in_the_same_chunk_comes_first():
-    """The chunk's figures and first failing seed are in the shared record:
-    a worker that dies later in the chunk does not lose them."""
+def test_the_shared_record_holds_the_chunk_so_far_before_each_execution():
+    """What the supervisor keeps of a chunk whose worker dies: the figures of
+    every execution before the one in flight, and its first failing seed."""
+    record = memoryview(mmap.mmap(-1, WORDS * 8))
+    words = record.cast("q")
     target = story_target("classic-aba", "naive")
-    serial = explore(target, "pct", seed=0, executions=60, shrink=False)
-    with Supervisor() as supervisor:
-        supervised = explore(target, "pct", seed=0, executions=60, shrink=False, backend=supervisor)
-    assert supervised.failure.seed == serial.failure.seed
-    assert not ended(supervised.failure)
+    spec = SchedulerSpec("pct", k=24)
+    published = []
+
+    class Recording(Watch):
+        def before(self, seed):
+            super().before(seed)
+            published.append(tuple(words[:FAILING + 1]))
+
+    run_chunk(Chunk(target, spec, 0, 40, False, False, None, None, 0.0), Recording(record, os.getpid()))
+    before_last = run_chunk(Chunk(target, spec, 0, 39, False, False, None, None, 0.0))
+    last = published[-1]
+    assert last[SEED] == 39 and last[EXECUTIONS] == 39
+    assert (last[VIOLATING], last[FAILING]) == (before_last.stats.violating, before_last.failing_seed)
+    assert before_last.stats.violating > 0 and published[0][FAILING] == -1
 
 
 def test_replay_in_a_worker_reports_the_crash_and_a_clean_schedule_as_clean():

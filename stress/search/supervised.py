@@ -97,7 +97,7 @@ class Watch:
         self.owner = owner
         self.result: ChunkResult | None = None
 
-    def begin(self, result: ChunkResult) -> None:
+    def begin(self, result: ChunkResult | None) -> None:
         """The chunk whose figures ``before`` publishes."""
         self.result = result
 
@@ -123,7 +123,7 @@ def check_harness(owner: int) -> None:
     """Raise HarnessDamaged if the execution that just ran left something
     behind that outlives it: a child process, a pending alarm, stdout or
     stderr closed. A ``fork()`` child that got here leaves quietly (its
-    parent reports it). Four system calls, none of which blocks."""
+    parent reports it). Five system calls, none of which blocks."""
     if os.getpid() != owner:
         os._exit(0)
     try:
@@ -164,7 +164,7 @@ def _traced(ex, record: memoryview):
     return Traced()
 
 
-def _serve(conn: Connection, record: memoryview, parent: int) -> None:
+def _serve(conn: Connection, record: memoryview) -> None:
     """A worker's loop: one request in, one answer out, until the pipe closes."""
     owner = os.getpid()
     watch = Watch(record, owner)
@@ -208,7 +208,7 @@ def _worker_main(conn: Connection, record: memoryview, parent: int) -> None:
         pass
     if os.getppid() != parent:          # the supervisor died before prctl took hold
         return
-    _serve(conn, record, parent)
+    _serve(conn, record)
 
 
 # ------------------------------------------------------------- supervisor side
@@ -232,6 +232,10 @@ class Worker:
             finally:
                 os._exit(status)
         child.close()
+        try:
+            os.setpgid(pid, pid)   # as the worker does: whichever runs first, the group exists for stop()
+        except (PermissionError, ProcessLookupError):
+            pass
         self.pid = pid
         self.status: int | None = None     # waitpid status once it ended
         self.beat = self.words[HEARTBEAT]

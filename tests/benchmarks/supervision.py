@@ -80,7 +80,7 @@ seconds include forking its worker.
 ## What the figures say
 The lowest ratio is {worst:.2f}, which {verdict} the target of {TARGET_RATIO:g}x. Per execution a
 worker stores its seed, a heartbeat and the chunk's figures so far in shared memory and makes
-four system calls that never block (is it still the worker, is a child left, an alarm pending,
+five system calls that never block (is it still the worker, is a child left, an alarm pending,
 stdout and stderr open); per chunk of executions it pickles the chunk and its result over a pipe.
 Both are small beside an execution's cffi call per step and its checks.
 """
