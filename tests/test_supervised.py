@@ -41,8 +41,8 @@ HOSTILE = {  # variant: the kind of failure, and words its message holds
     "smash": ("crash", ""),
     "libcfree": ("crash", ""),
     "fork": ("crash", "fork()"),
-    "loop": ("hang", "no step for 1 s"),
-    "loopinit": ("hang", "no step for 1 s"),
+    "loop": ("hang", "no new execution for 1 s"),
+    "loopinit": ("hang", "no new execution for 1 s"),
     "thread": ("crash", ""),
 }
 
@@ -195,4 +195,37 @@ def test_the_supervisor_stopped_leaves_no_worker(how, tmp_path):
     assert len(marked_processes(marker)) >= 2
     proc.send_signal(how)
     proc.communicate(timeout=20)
+    no_process_left(marker)
+
+
+CLEAN_AFTER = """\
+[scenario]
+structure = "msqueue"
+description = "an ordinary item after the hostile ones"
+initial = [1]
+capacity = 16
+
+[threads]
+programs = [["dequeue", "enqueue 3"], ["enqueue 2", "dequeue"]]
+
+[variants]
+tagged = { expect = "clean" }
+"""
+
+
+def test_run_isolated_reports_each_hostile_item_and_goes_on_to_the_rest(tmp_path):
+    """The default portfolio (hypothesis, then pct): hypothesis runs whole in
+    a worker; when it ends that worker a supervised pct search finds the
+    execution, with its token."""
+    (tmp_path / "hostile.toml").write_text(SCENARIO)
+    (tmp_path / "later.toml").write_text(CLEAN_AFTER)
+    marker = uuid.uuid4().hex
+    done = lfstress(["run", "hostile.toml", "later.toml", "--isolate", "--hang-seconds", HANG, "--budget", "20",
+                     "--variant", "exit3", "--variant", "fork", "--variant", "loop", "--variant", "tagged"],
+                    marker, tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 items: 4 as expected, 0 not" in done.stdout
+    for variant, kind in (("exit3", "crash"), ("fork", "crash"), ("loop", "hang")):
+        assert f"found the known bug ({kind}) as expected" in done.stdout
+    assert done.stdout.count("replay: lfstress replay --isolate lfs1.") == 3
     no_process_left(marker)

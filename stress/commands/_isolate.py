@@ -20,7 +20,7 @@ def add_isolation_arguments(parser: argparse.ArgumentParser) -> None:
                        help="run the code under test in supervised worker processes: an execution that "
                             "exits, dies or hangs is a crash or hang with its token, and the command goes on")
     group.add_argument("--hang-seconds", type=float, default=HANG_SECONDS,
-                       help=f"--isolate: a worker that makes no step this long is killed and reported "
+                       help=f"--isolate: a worker that starts no new execution this long is killed and reported "
                             f"as a hang (default: {HANG_SECONDS:g})")
 
 

@@ -139,10 +139,13 @@ def explore(
                            example_database=example_database, kinds=kinds)
     supervisor = backend if isinstance(backend, Supervisor) else None
     result = ExploreResult(target, spec, seed, native, jobs, Stats())
+    if supervisor is not None and (spec.name not in SUPERVISED_SCHEDULERS or native):
+        search = partial(explore, target, spec, seed=seed, executions=executions, seconds=seconds, jobs=jobs,
+                         native=native, stop_at_first=stop_at_first, shrink=shrink,
+                         shrink_attempts=shrink_attempts, shrink_seconds=shrink_seconds,
+                         example_database=example_database, kinds=kinds)
+        return _whole_in_worker(supervisor, search)
     if supervisor is not None:
-        if spec.name not in SUPERVISED_SCHEDULERS or native:
-            raise UsageError(f"supervised searches run {', '.join(SUPERVISED_SCHEDULERS)} stepped from "
-                             f"Python, not {spec.name}{' (native)' if native else ''}")
         spec = _prepared_in_worker(supervisor, target, spec, result.notes)
     else:
         spec = _prepared(target, spec)   # builds an execution: validates the target once, here
@@ -180,13 +183,28 @@ def explore(
             if supervisor is None:
                 result.shrunk = shrinking()
             else:
-                result.shrunk = supervisor.call(shrinking, limit=shrink_seconds + supervisor.hang_seconds)
+                result.shrunk = supervisor.call(shrinking)
         except WorkerEnded as exc:
             result.notes.append(f"shrinking {exc.message}: the failure is shown as found")
         except KeyboardInterrupt:
             stats.interrupted = True
             result.notes.append("interrupted while shrinking: the failure is shown as found")
     return result
+
+
+def _whole_in_worker(supervisor: Supervisor, search: partial) -> ExploreResult:
+    """A search that cannot be cut into seeds (exhaustive, hypothesis, the
+    native fast path) runs whole in one supervised worker. If it ends that
+    worker, the same budget goes to a supervised pct search, which finds an
+    execution that does it, with its seed and token."""
+    try:
+        return supervisor.call(search)
+    except WorkerEnded as exc:
+        how = search.args[1].name + (" (native)" if search.keywords["native"] else "")
+        result = explore(search.args[0], "pct", **{**search.keywords, "native": False, "backend": supervisor})
+        result.notes.insert(0, f"the {how} search ended its worker ({exc.message}): "
+                               "a supervised pct search looked for the execution that does it")
+        return result
 
 
 def _prepared(target: Target, spec: SchedulerSpec) -> SchedulerSpec:

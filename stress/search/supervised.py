@@ -12,7 +12,9 @@ chunk of seeds, re-run one failure, shrink, render a report.
 
 Each worker has a small shared record (an anonymous shared mmap, made before
 the fork) that it writes before each execution — the seed in flight and a
-heartbeat counter: two stores, no system call. The supervisor polls it:
+heartbeat counter: a few stores, no system call. (In a worker every
+execution's start beats too, so a search run whole in a worker, a re-run or
+a shrink is alive as long as its executions go on.) The supervisor polls it:
 
     what happened                          the supervisor reports
     the worker died (any signal, any exit) crash, at the seed in flight
@@ -96,6 +98,7 @@ class Watch:
         self.words = record[:WORDS * 8].cast("q")
         self.owner = owner
         self.result: ChunkResult | None = None
+        self.calling = False     # running a whole function (see _watch_every_start)
 
     def begin(self, result: ChunkResult | None) -> None:
         """The chunk whose figures ``before`` publishes."""
@@ -164,10 +167,37 @@ def _traced(ex, record: memoryview):
     return Traced()
 
 
+def _watch_every_start(watch: Watch, conn: Connection) -> None:
+    """In a worker, every execution's start beats the heartbeat, and a
+    ``fork()`` child of the code under test leaves there. While the worker
+    runs a whole function (a search that cannot be cut into seeds, a re-run,
+    a shrink: ``watch.calling``), each start also checks the harness, and
+    a damaged worker reports it and ends right there."""
+    from ..engine import Execution
+
+    start = Execution.start
+    words = watch.words
+
+    def watched_start(ex) -> int:
+        if os.getpid() != watch.owner:
+            os._exit(0)
+        words[HEARTBEAT] += 1
+        if watch.calling:
+            try:
+                check_harness(watch.owner)
+            except HarnessDamaged as exc:
+                conn.send(("damaged", str(exc)))
+                os._exit(0)
+        return start(ex)
+
+    Execution.start = watched_start
+
+
 def _serve(conn: Connection, record: memoryview) -> None:
     """A worker's loop: one request in, one answer out, until the pipe closes."""
     owner = os.getpid()
     watch = Watch(record, owner)
+    _watch_every_start(watch, conn)
     while True:
         try:
             request, payload = conn.recv()
@@ -184,7 +214,11 @@ def _serve(conn: Connection, record: memoryview) -> None:
                 answer = ("ok", None)
             else:                                # "call": a function and its arguments
                 fn, args = payload
-                answer = ("ok", fn(*args))
+                watch.calling = True
+                try:
+                    answer = ("ok", fn(*args))
+                finally:
+                    watch.calling = False
             check_harness(owner)
         except HarnessDamaged as exc:
             answer = ("damaged", str(exc))
@@ -300,7 +334,7 @@ def _answer(worker: Worker, limit: float) -> tuple[str, Any]:
             return answer
         if worker.stalled(limit):
             worker.stop()
-            return "hang", f"no step for {limit:g} s: its worker was killed"
+            return "hang", f"no new execution for {limit:g} s: its worker was killed"
 
 
 class Supervisor:
@@ -348,16 +382,16 @@ class Supervisor:
         return worker
 
     # -------------------------------------------------------------- calls
-    def call(self, fn: Callable, *args: Any, limit: float | None = None) -> Any:
+    def call(self, fn: Callable, *args: Any) -> Any:
         """fn(*args) in the caller worker; its result, or its exception
-        re-raised here; WorkerEnded if the worker died, or ran longer than
-        ``limit`` seconds (default: the hang limit) — a new one replaces it."""
+        re-raised here; WorkerEnded if the worker died, or hung: started no
+        execution for the hang limit — a new one replaces it."""
         if self.caller is None:
             self.caller = self._start()
         worker = self.caller
         worker.clock()
         worker.send("call", (fn, args))
-        status, value = _answer(worker, limit or self.hang_seconds)
+        status, value = _answer(worker, self.hang_seconds)
         if status in ("crash", "hang"):
             self._end(worker)
             self.caller = None
