@@ -28,6 +28,7 @@ from stress.search.supervised import (EXECUTIONS, FAILING, SEED, VIOLATING, WORD
                                       replay_choices)
 from stress.story import story_target
 from stress.token import Target
+from tests.test_robustness import CLEAN_AFTER
 
 HANG = "1"   # --hang-seconds in these tests
 
@@ -196,21 +197,6 @@ def test_the_supervisor_stopped_leaves_no_worker(how, tmp_path):
     proc.send_signal(how)
     proc.communicate(timeout=20)
     no_process_left(marker)
-
-
-CLEAN_AFTER = """\
-[scenario]
-structure = "msqueue"
-description = "an ordinary item after the hostile ones"
-initial = [1]
-capacity = 16
-
-[threads]
-programs = [["dequeue", "enqueue 3"], ["enqueue 2", "dequeue"]]
-
-[variants]
-tagged = { expect = "clean" }
-"""
 
 
 def test_run_isolated_reports_each_hostile_item_and_goes_on_to_the_rest(tmp_path):

@@ -36,6 +36,16 @@ def supervisor_from_args(args: argparse.Namespace, jobs: int = 1):
     return Supervisor(jobs, hang_seconds=args.hang_seconds)
 
 
+def with_supervisor(args: argparse.Namespace, body: Callable[[argparse.Namespace, Any], int], jobs: int = 1) -> int:
+    """body(args, supervisor): the Supervisor --isolate asks for (ended
+    after body), or None."""
+    supervisor = supervisor_from_args(args, jobs)
+    if supervisor is None:
+        return body(args, None)
+    with supervisor:
+        return body(args, supervisor)
+
+
 def _default_hang() -> float:
     from ..search.supervised import HANG_SECONDS
     return HANG_SECONDS

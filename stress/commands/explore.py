@@ -8,7 +8,7 @@ import json
 import shlex
 
 from ..errors import UsageError
-from ._isolate import add_isolation_arguments, ended_text, supervisor_from_args
+from ._isolate import add_isolation_arguments, ended_text, with_supervisor
 from ._target import add_scheduler_arguments, add_target_arguments, parse_budget, target_from_args
 
 HELP = "run many executions under a scheduler; on failure: the violation, shrunk, and its replay token"
@@ -42,11 +42,7 @@ def _replay_command(token: str, isolate: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    supervisor = supervisor_from_args(args, args.jobs)
-    if supervisor is None:
-        return _run(args, None)
-    with supervisor:
-        return _run(args, supervisor)
+    return with_supervisor(args, _run, args.jobs)
 
 
 def _run(args: argparse.Namespace, supervisor) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..scenario import BUILTIN_SCENARIOS, SCHEDULER_NAMES, discover, load
-from ._isolate import add_isolation_arguments, ended_text, supervisor_from_args
+from ._isolate import add_isolation_arguments, ended_text, with_supervisor
 from ._target import parse_budget
 
 HELP = "run scenarios (default: the built-in suite) and check every expectation"
@@ -44,11 +44,7 @@ def _seed(text: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    supervisor = supervisor_from_args(args, args.jobs)
-    if supervisor is None:
-        return _run(args, None)
-    with supervisor:
-        return _run(args, supervisor)
+    return with_supervisor(args, _run, args.jobs)
 
 
 def _run(args: argparse.Namespace, supervisor) -> int:
