@@ -95,7 +95,7 @@ def test_hostile_structure_is_a_failure_with_a_token_and_replays_the_same(varian
     marker = uuid.uuid4().hex
     found = lfstress(["explore", "--scenario", "hostile.toml", "--variant", variant, "--budget", "20",
                       "--isolate", "--hang-seconds", HANG, "--json"], marker, tmp_path)
-    assert found.returncode == 1, found.stderr
+    assert found.returncode == 1 and found.stdout, found.stderr
     failure = json.loads(found.stdout)["failure"]
     assert failure["kind"] == kind and words in failure["message"]
     assert failure["replay"] == f"lfstress replay --isolate {failure['token']}"

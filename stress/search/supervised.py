@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..checks import CheckResult
 from ..contained import signal_name
-from ..errors import UsageError
+from ..errors import LfstressError, UsageError
 from ..schedulers import SchedulerSpec, run_policy
 from ..token import Target
 from ..violations import Violation
@@ -475,8 +475,11 @@ class Supervisor:
         status, value = _answer(worker, self.hang_seconds)
         if status == "ok":
             return value
-        if status == "error":
+        if status == "error" and isinstance(value, LfstressError):
             raise value
+        if status == "error":     # the interpreter itself was damaged (heap corruption, ...)
+            worker.stop()
+            status, value = "crash", f"its worker raised {type(value).__name__}: {value}"
         words = worker.words
         seed = words[SEED]
         stats = Stats(words[EXECUTIONS], words[STEPS_TOTAL], None if words[STEPS_MIN] < 0 else words[STEPS_MIN],
