@@ -27,8 +27,9 @@ from stress.search.backends import Chunk, run_chunk
 from stress.search.supervised import (EXECUTIONS, FAILING, SEED, VIOLATING, WORDS, Supervisor, Watch, ended,
                                       replay_choices)
 from stress.story import story_target
-from stress.token import Target
+from stress.target import Target
 from tests.test_robustness import CLEAN_AFTER
+from tests.testonly import TESTONLY
 
 HANG = "1"   # --hang-seconds in these tests
 
@@ -47,9 +48,10 @@ HOSTILE = {  # variant: the kind of failure, and words its message holds
     "thread": ("crash", ""),
 }
 
-SCENARIO = """\
+SCENARIO = f"""\
 [scenario]
 structure = "testonly"
+source = "{TESTONLY}"
 description = "code under test that ends or hangs the process running it"
 capacity = 8
 step_cap = 200
@@ -121,7 +123,8 @@ def test_text_report_of_a_crash_names_where_it_ended(tmp_path):
 
 
 def hostile(variant: str) -> Target:
-    return Target("testonly", variant, ((("run", None),), (("run", None),)), capacity=8, step_cap=200)
+    return Target("testonly", variant, ((("run", None),), (("run", None),)), capacity=8, step_cap=200,
+                  source=TESTONLY)
 
 
 def test_the_search_goes_on_with_its_budget_after_each_crash():

@@ -55,7 +55,7 @@ from ..checks import CheckResult
 from ..contained import signal_name
 from ..errors import LfstressError, UsageError
 from ..schedulers import SchedulerSpec, run_policy
-from ..token import Target
+from ..target import Target
 from ..violations import Violation
 from .backends import Chunk, ChunkResult, run_chunk
 from .record import Failure, Stats, run_failure
