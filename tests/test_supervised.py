@@ -119,6 +119,10 @@ def test_text_report_of_a_crash_names_where_it_ended(tmp_path):
     assert "FAILED: crash — seed 0: its worker exited with status 0" in done.stdout
     assert "crash: the execution ended its worker at step 1, run by thread T" in done.stdout
     assert "replay: lfstress replay --isolate lfs1." in done.stdout
+    token = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("token: "))
+    explained = lfstress(["explain", "--isolate", token], marker, tmp_path)
+    assert explained.returncode == 1
+    assert explained.stdout == "crash: the execution ended its worker: its worker exited with status 0\n"
     no_process_left(marker)
 
 

@@ -51,6 +51,27 @@ def _default_hang() -> float:
     return HANG_SECONDS
 
 
+def run_in_worker(args: argparse.Namespace, body: Callable[[argparse.Namespace], int]) -> int:
+    """body(args) — a command that re-runs one execution — in a supervised
+    worker under --isolate, its output printed here; if the execution ends
+    the worker, how it ended, and exit status 1."""
+    supervisor = supervisor_from_args(args)
+    if supervisor is None:
+        return body(args)
+    import sys
+
+    from ..search.supervised import WorkerEnded
+    with supervisor:
+        try:
+            status, out, err = supervisor.call(captured, body, args)
+        except WorkerEnded as ended:
+            print(f"{ended.kind}: the execution ended its worker: {ended.message}")
+            return 1
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return status
+
+
 def captured(fn: Callable[..., int], *args: Any) -> tuple[int, str, str]:
     """fn(*args)'s exit status with what it printed to stdout and stderr
     (run in a worker, so the supervisor prints it)."""

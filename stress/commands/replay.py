@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
-from ._isolate import add_isolation_arguments, captured, supervisor_from_args
+from ._isolate import add_isolation_arguments, run_in_worker
 from ._target import add_scheduler_arguments, add_target_arguments, target_from_args
 
 HELP = ("re-run an execution from its replay token (or --story/--variant/--scheduler/--seed); "
@@ -28,19 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    supervisor = supervisor_from_args(args)
-    if supervisor is None:
-        return _run(args)
-    from ..search.supervised import WorkerEnded
-    with supervisor:
-        try:
-            status, out, err = supervisor.call(captured, _run, args)
-        except WorkerEnded as ended:
-            print(f"{ended.kind}: the execution ended its worker: {ended.message}")
-            return 1
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return status
+    return run_in_worker(args, _run)
 
 
 def _run(args: argparse.Namespace) -> int:
