@@ -14,10 +14,11 @@ order) and closes the generator once it has what it needs — so the result is
 the serial one wherever the chunks ran, and memory stays flat: a backend
 holds at most a window of results waiting for an earlier chunk.
 
-Two backends today: ``SerialBackend`` (this process) and ``ProcessBackend``
-(forked worker processes, ``--jobs``). A supervised pool that outlives a
-crashing worker, or a distributed engine, is one more class with the same
-``results(chunks)``; an exhaustive frontier split into subtrees is one more
+Three backends today: ``SerialBackend`` (this process), ``ProcessBackend``
+(forked worker processes, ``--jobs``) and ``Supervisor`` (supervised workers
+that a crashing or hanging execution does not take down, ``--isolate``:
+stress/search/supervised.py). A distributed engine is one more class with
+the same ``results(chunks)``; an exhaustive frontier split into subtrees is one more
 kind of chunk for the same backends. The deadline is a ``time.perf_counter()``
 reading: a backend on other machines has to carry time left instead.
 """
