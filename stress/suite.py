@@ -73,7 +73,10 @@ class VariantOutcome:
         return f"{self.scenario.path.name}::{self.plan.name}"
 
     def replay_command(self) -> str | None:
-        return f"lfstress replay {self.failure.token}" if self.failure else None
+        if self.failure is None:
+            return None
+        from .search.supervised import ended
+        return f"lfstress replay {'--isolate ' if ended(self.failure) else ''}{self.failure.token}"
 
     def pytest_command(self) -> str:
         return f"pytest '{_shown(self.scenario.path)}::{self.plan.name}' --stress-seed={self.seed}"
@@ -144,9 +147,11 @@ def _split(total: float | int | None, parts: int, integer: bool):
 
 def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
                 schedulers: tuple[str, ...] | None = None, executions: int | None = None,
-                seconds: float | None = None, jobs: int = 1, use_database: bool = True) -> VariantOutcome:
+                seconds: float | None = None, jobs: int = 1, use_database: bool = True,
+                backend=None) -> VariantOutcome:
     """Search one variant of a scenario and judge the result (see module doc).
-    Arguments given here override the scenario's [search]."""
+    Arguments given here override the scenario's [search]. ``backend``: where
+    the searches run (stress.search.explore's)."""
     plan = scenario.plan(variant)
     search = plan.search
     seed = search.seed if seed is None else seed
@@ -174,7 +179,7 @@ def run_variant(scenario: Scenario, variant: str, *, seed: int | None = None,
                     seconds=_split(share_secs, rounds, False),
                     jobs=jobs, depth=search.depth, shrink=True, shrink_seconds=2.0,
                     example_database=use_database,
-                    kinds=plan.kinds or None)
+                    kinds=plan.kinds or None, backend=backend)
                 total.merge(result.stats)
                 outcome.notes.extend(result.notes)
                 if result.reported is not None:

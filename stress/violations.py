@@ -24,7 +24,9 @@ KIND_SUMMARY: dict[str, str] = {
     "cycle": "following next from head loops",
     "livelock": "the execution exceeded its step cap",
     "deadlock": "no thread can run, but some have not finished",
-    "crash": "a fatal signal (a fault, abort()) stopped a thread: in the code under test, or in lfstress itself",
+    "hang": "the execution did not end within a wall-clock limit (a loop without primitives, a sleep, a lock)",
+    "crash": "a fatal signal (a fault, abort()) stopped a thread, in the code under test or in lfstress itself; "
+             "or the code under test ended or damaged the worker process running it (exit, fork, ...)",
     "wild-pointer": "the code under test accessed memory outside the node pool and its roots",
     "pool-exhausted": "the node pool ran out of nodes",
     "nondeterministic": "replaying the same schedule gave a different trace",

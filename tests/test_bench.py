@@ -219,7 +219,7 @@ def test_reports_say_what_was_measured_not_the_projects_history(quick_report):
 
 
 def test_the_benchmarks_of_lfstress_itself_run_from_the_checkout_and_ship_apart():
-    for name in ("stepping", "search", "linearizability", "robustness"):
+    for name in ("stepping", "search", "linearizability", "robustness", "supervision"):
         proc = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{name}", "--help"], cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stderr
@@ -233,6 +233,7 @@ def test_the_benchmarks_of_lfstress_itself_run_from_the_checkout_and_ship_apart(
     ("search", "search-bench.json", "search-bench.md"),
     ("linearizability", "linearizability-bench.json", "linearizability-bench.md"),
     ("robustness", "robustness.json", "robustness.md"),
+    ("supervision", "supervision.json", "supervision.md"),
 ])
 def test_committed_self_benchmark_reports_render_from_their_json(tmp_path, name, json_name, md_name):
     benchmark = importlib.import_module(f"tests.benchmarks.{name}")

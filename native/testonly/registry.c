@@ -5,6 +5,7 @@
  * file the way a user's structure file is built (stress/usercode.py, cached)
  * and load it with `source=` (tests/testonly.py, TESTONLY). Every file of
  * native/testonly/ is included here and its structures listed below. */
+#include "hostile.c"
 #include "primitives.c"
 #include "structures.c"
 
@@ -14,5 +15,18 @@ LFS_EXPORT_STRUCTURES(
     &lfs_testonly_spin,
     &lfs_testonly_abort,
     &lfs_testonly_exhaust,
-    &lfs_testonly_primitives
+    &lfs_testonly_primitives,
+    /* hostile.c: they end or damage the process running them */
+    &lfs_testonly_exit0,
+    &lfs_testonly_exit3,
+    &lfs_testonly_sigterm,
+    &lfs_testonly_alarm,
+    &lfs_testonly_segvdfl,
+    &lfs_testonly_closestdio,
+    &lfs_testonly_smash,
+    &lfs_testonly_libcfree,
+    &lfs_testonly_fork,
+    &lfs_testonly_loop,
+    &lfs_testonly_loopinit,
+    &lfs_testonly_thread
 );

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 
 #include "lfstress.h"
+#include "probe.h"
 
 typedef struct nondet_shared {
     lfs_word_t counter;
@@ -82,11 +83,6 @@ const lfs_structure_t lfs_testonly_nondet = {
 /* ------------------------------------------------------------------ */
 /* Broken on purpose: wild, spin, abort, exhaust                       */
 /* ------------------------------------------------------------------ */
-
-typedef struct probe_shared {
-    lfs_word_t word; /* never changes: 0 */
-    lfs_word_t how;  /* wild's option, set once by init (not a shared word of the algorithm) */
-} probe_shared_t;
 
 static int probe_init(void *shared, const lfs_options_t *opts)
 {
@@ -171,27 +167,6 @@ static int exhaust_run(void *shared, void *local, lfs_word_t arg, lfs_word_t *re
         lfs_init_store(node, arg);
     }
 }
-
-#define LFS_TESTONLY_PROBE(name, what, init_fn, ...)                            \
-    const lfs_structure_t lfs_testonly_##name = {                               \
-        .family = "testonly",                                                   \
-        .variant = #name,                                                       \
-        .summary = "tests only: " what,                                         \
-        .spec = "none",                                                         \
-        .ref_encoding = LFS_REF_POINTER,                                        \
-        .memory_promise = LFS_TYPE_STABLE,                                      \
-        .shared_size = sizeof(probe_shared_t),                                  \
-        .local_size = 0,                                                        \
-        .node_words = 1,                                                        \
-        .fields = { { "value", LFS_DATA } },                                    \
-        .n_roots = 1,                                                           \
-        .roots = { { "word", 0, 1, LFS_DATA } },                                \
-        .n_ops = 1,                                                             \
-        .ops = { { "run", false, true, name##_run, LFS_OP_OTHER } },            \
-        .init = init_fn,                                                        \
-        .thread_init = 0,                                                       \
-        __VA_ARGS__                                                             \
-    }
 
 LFS_TESTONLY_PROBE(wild, "run() loads through a wild pointer (null + 16)", wild_init,
                    .n_options = 1,

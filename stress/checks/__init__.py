@@ -59,7 +59,7 @@ ACCESS_KINDS = ("aba", "use-after-free", "double-free", "wild-pointer")
 STRUCTURAL_KINDS = ("cycle", "severed", "use-after-free", "leak")
 VALUE_KINDS = ("duplicate-value", "lost-value", "not-linearizable")
 POOL_EVENTS = ("alloc", "retire", "free")
-PROGRESS_KINDS = ("livelock", "deadlock", "pool-exhausted", "crash", "nondeterministic")
+PROGRESS_KINDS = ("livelock", "deadlock", "pool-exhausted", "crash", "hang", "nondeterministic")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ._isolate import add_isolation_arguments, run_in_worker
 
 HELP = "print the full failure report (per-thread steps, queue before/after, provenance) of a token"
 
@@ -17,9 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "token's file has moved")
     parser.add_argument("--json", action="store_true", help="the report as JSON (documented schema)")
     parser.add_argument("--max-rows", type=int, default=400, help="table rows before eliding (default 400)")
+    add_isolation_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    return run_in_worker(args, _run)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..replay import NotDeterministic, replay
     from ..report import build_report
     from ..token import decode

@@ -9,6 +9,7 @@ import shlex
 
 from .. import _defaults
 from ..errors import UsageError
+from ._isolate import add_isolation_arguments, ended_text, with_supervisor
 from ._target import add_scheduler_arguments, add_target_arguments, parse_budget, target_from_args
 
 HELP = "run many executions under a scheduler; on failure: the violation, shrunk, and its replay token"
@@ -33,13 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--shrink-budget", default="2000,5s",
                        help="shrinking attempts and/or time (default: 2000,5s)")
     group.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_isolation_arguments(parser)
 
 
-def _replay_command(token: str) -> str:
-    return f"lfstress replay {token}"
+def _replay_command(token: str, isolate: bool = False) -> str:
+    """The command that replays a token; in a worker when its execution ended one."""
+    return f"lfstress replay {'--isolate ' if isolate else ''}{token}"
 
 
 def run(args: argparse.Namespace) -> int:
+    return with_supervisor(args, _run, args.jobs)
+
+
+def _run(args: argparse.Namespace, supervisor) -> int:
     from ..search import explore
 
     if args.max_preemptions is not None and args.max_preemptions < 0:
@@ -53,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
         native=args.native, stop_at_first=not args.keep_going, shrink=not args.no_shrink,
         shrink_attempts=shrink_attempts or 2000, shrink_seconds=shrink_seconds or 5.0,
         depth=args.depth, k=args.k, max_preemptions=args.max_preemptions, example_database=True,
+        backend=supervisor,
     )
     failure = result.reported
+    from ..search.supervised import ended
+    isolate = failure is not None and ended(failure)
     if args.json:
         out = {
             "structure": target.structure, "options": dict(target.options), "scenario": target.scenario,
@@ -68,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 "kind": failure.kind, "message": failure.result.violations[0].message,
                 "kinds": sorted(failure.result.kinds), "seed": result.failure.seed,
                 "steps": failure.steps, "preemptions": failure.preemptions, "token": failure.token,
-                "replay": _replay_command(failure.token),
+                "replay": _replay_command(failure.token, isolate),
                 "found": {"steps": result.failure.steps, "preemptions": result.failure.preemptions,
                           "token": result.failure.token},
                 "shrink": result.shrunk.to_json() if result.shrunk is not None else None,
@@ -104,13 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if result.shrunk is not None:
         print("  " + result.shrunk.line())
     print()
-    from ..report import format_report
-    ex = failure.target.execution()
-    from ..schedulers import run_choices
-    run_choices(ex, failure.choices)
-    print(format_report(ex, failure.result, choices=failure.choices, token=failure.token,
-                        replay_command=_replay_command(failure.token),
-                        seed=found.seed), end="")
+    print(_report(failure, found.seed, supervisor), end="")
     print()
     print(f"token: {failure.token}")
     if found.seed is not None and args.scheduler in ("random", "pct", "urw"):
@@ -127,11 +131,36 @@ def run(args: argparse.Namespace) -> int:
             seed_cmd += ["--capacity", str(args.capacity)]
         if args.step_cap != _defaults.STEP_CAP:
             seed_cmd += ["--step-cap", str(args.step_cap)]
+        if isolate:
+            seed_cmd += ["--isolate"]
         if args.scheduler == "pct":
             seed_cmd += ["--depth", str(result.scheduler.depth), "--k", str(result.scheduler.k)]
         print(f"seed:  {found.seed} (as found, before shrinking: {shlex.join(seed_cmd)})")
-    print(f"replay: {_replay_command(failure.token)}")
+    print(f"replay: {_replay_command(failure.token, isolate)}")
     return _status(result)
+
+
+def _report(failure, seed: int | None, supervisor) -> str:
+    """The failure's report: rendered by re-running it, in a worker under
+    --isolate; only what is known when the execution ended its worker."""
+    from ..search.supervised import WorkerEnded, ended, ended_failure
+    if ended(failure):
+        return ended_text(failure)
+    if supervisor is None:
+        return _report_here(failure, seed)
+    try:
+        return supervisor.call(_report_here, failure, seed)
+    except WorkerEnded as exc:
+        return ended_text(ended_failure(failure.target, failure.choices, exc.kind, exc.message, seed=seed))
+
+
+def _report_here(failure, seed: int | None) -> str:
+    from ..report import format_report
+    from ..schedulers import run_choices
+    ex = failure.target.execution()
+    run_choices(ex, failure.choices)
+    return format_report(ex, failure.result, choices=failure.choices, token=failure.token,
+                         replay_command=_replay_command(failure.token), seed=seed)
 
 
 def _status(result) -> int:

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ._isolate import add_isolation_arguments, run_in_worker
 from ._target import add_scheduler_arguments, add_target_arguments, target_from_args
 
 HELP = ("re-run an execution from its replay token (or --story/--variant/--scheduler/--seed); "
@@ -23,9 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace", action="store_true",
                         help="also print the raw trace (one event a line) before the report")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_isolation_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    return run_in_worker(args, _run)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..replay import NotDeterministic, replay, replay_seed
     from ..token import decode
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..scenario import BUILTIN_SCENARIOS, SCHEDULER_NAMES, discover, load
+from ._isolate import add_isolation_arguments, ended_text, with_supervisor
 from ._target import parse_budget
 
 HELP = "run scenarios (default: the built-in suite) and check every expectation"
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", action="store_true", help="print the full failure report of every bug found")
     parser.add_argument("--quick", action="store_true",
                         help=f"a first look: {QUICK_BUDGET} executions per item, then the essay's story, reported")
+    add_isolation_arguments(parser)
 
 
 def _seed(text: str | None) -> int | None:
@@ -42,7 +44,10 @@ def _seed(text: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import format_report
+    return with_supervisor(args, _run, args.jobs)
+
+
+def _run(args: argparse.Namespace, supervisor) -> int:
     from ..suite import run_variant
 
     seed = _seed(args.seed)
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"\r[{n}/{len(items)}] {sc.path.name}::{plan.name} ...", end="", flush=True)
             outcome = run_variant(sc, plan.name, seed=seed,
                                   schedulers=(args.scheduler,) if args.scheduler else None,
-                                  executions=executions, seconds=seconds, jobs=args.jobs)
+                                  executions=executions, seconds=seconds, jobs=args.jobs, backend=supervisor)
             results.append(outcome)
             if args.json:
                 print(json.dumps(outcome.to_json()), flush=True)
@@ -93,13 +98,33 @@ def run(args: argparse.Namespace) -> int:
             if first_look:
                 print("\nFirst look — the essay's story: a late cleanup write lands in a reallocated node")
             if o.failure is not None and (args.report or not o.ok or first_look):
-                ex = o.failure.target.execution()
-                ex.run(o.failure.choices)
                 print()
-                print(format_report(ex, replay_command=o.replay_command()))
+                print(_report(o, supervisor))
     if interrupted:
         return 130
     return 0 if results and all(o.ok for o in results) and len(results) == len(items) else 1
+
+
+def _report(outcome, supervisor) -> str:
+    """An item's failure report: rendered by re-running it, in a worker under
+    --isolate; only what is known when the execution ended its worker."""
+    from ..search.supervised import WorkerEnded, ended, ended_failure
+    failure = outcome.failure
+    if ended(failure):
+        return ended_text(failure)
+    if supervisor is None:
+        return _report_here(failure, outcome.replay_command())
+    try:
+        return supervisor.call(_report_here, failure, outcome.replay_command())
+    except WorkerEnded as exc:
+        return ended_text(ended_failure(failure.target, failure.choices, exc.kind, exc.message))
+
+
+def _report_here(failure, replay_command: str) -> str:
+    from ..report import format_report
+    ex = failure.target.execution()
+    ex.run(failure.choices)
+    return format_report(ex, replay_command=replay_command)
 
 
 def _summary(results) -> None:

@@ -9,6 +9,8 @@ Layout:
   backends           Chunk (plain data: target, scheduler, seed range), run_chunk,
                      the Backend protocol; SerialBackend, ProcessBackend (--jobs)
   hypothesis_search  the hypothesis scheduler: seeded, with the example database
+  supervised         Supervisor: the code under test in worker processes; one that
+                     dies or hangs is a crash or hang failure with its token
 """
 
 from .backends import Backend as Backend

@@ -14,10 +14,11 @@ order) and closes the generator once it has what it needs — so the result is
 the serial one wherever the chunks ran, and memory stays flat: a backend
 holds at most a window of results waiting for an earlier chunk.
 
-Two backends today: ``SerialBackend`` (this process) and ``ProcessBackend``
-(forked worker processes, ``--jobs``). A supervised pool that outlives a
-crashing worker, or a distributed engine, is one more class with the same
-``results(chunks)``; an exhaustive frontier split into subtrees is one more
+Three backends today: ``SerialBackend`` (this process), ``ProcessBackend``
+(forked worker processes, ``--jobs``) and ``Supervisor`` (supervised workers
+that a crashing or hanging execution does not take down, ``--isolate``:
+stress/search/supervised.py). A distributed engine is one more class with
+the same ``results(chunks)``; an exhaustive frontier split into subtrees is one more
 kind of chunk for the same backends. The deadline is a ``time.perf_counter()``
 reading: a backend on other machines has to carry time left instead.
 """
@@ -35,7 +36,7 @@ from .. import _native
 from ..coverage import Tally
 from ..schedulers import NATIVE_POLICIES, SchedulerSpec, run_choices, run_policy
 from ..token import Target
-from .record import Stats, counts
+from .record import Failure, Stats, counts
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ChunkResult:
     stats: Stats
     failing_seed: int | None = None
     failing_choices: list[int] | None = None
+    failure: "Failure | None" = None     # made where it ran (a supervisor's crash or hang)
 
 
 class Backend(Protocol):
@@ -91,15 +93,20 @@ class SeedFold:
 
 
 # ----------------------------------------------------------------------
-def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run one chunk here. Ctrl-C stops it with what ran so far."""
+def run_chunk(chunk: Chunk, watch=None) -> ChunkResult:
+    """Run one chunk here. Ctrl-C stops it with what ran so far. ``watch``
+    (a supervised worker's, stress/search/supervised.py): ``before(seed)``
+    each execution (or each call into C), ``after()`` it."""
     result = ChunkResult(Stats())
+    if watch is not None:
+        watch.begin(result)
+        watch.before(chunk.first_seed)   # building the execution runs the structure's code too
     ex = chunk.target.execution()
     try:
         if chunk.native:
-            _run_native(chunk, ex, result)
+            _run_native(chunk, ex, result, watch)
         else:
-            _run_python(chunk, ex, result)
+            _run_python(chunk, ex, result, watch)
     except KeyboardInterrupt:
         result.stats.interrupted = True   # what ran so far stands
         if result.failing_seed is not None and result.failing_choices is None:
@@ -113,7 +120,7 @@ def native_params(ex, spec: SchedulerSpec, kinds: frozenset[str] | None = None):
                                    kinds=kinds)
 
 
-def _run_python(chunk: Chunk, ex, result: ChunkResult) -> None:
+def _run_python(chunk: Chunk, ex, result: ChunkResult, watch=None) -> None:
     stats = result.stats
     policy = chunk.scheduler.make()
     tally = Tally()
@@ -121,7 +128,11 @@ def _run_python(chunk: Chunk, ex, result: ChunkResult) -> None:
         for seed in range(chunk.first_seed, chunk.first_seed + chunk.count):
             if chunk.deadline is not None and time.perf_counter() > chunk.deadline:
                 break
+            if watch is not None:
+                watch.before(seed)
             choices = run_policy(ex, policy, seed)
+            if watch is not None:
+                watch.after()
             stats.add(len(choices))
             tally.add(ex)
             if counts(check_execution(ex), chunk.kinds):
@@ -138,7 +149,7 @@ def _run_python(chunk: Chunk, ex, result: ChunkResult) -> None:
 NATIVE_CALL = 4096    # executions per call into C: the deadline is checked between calls
 
 
-def _run_native(chunk: Chunk, ex, result: ChunkResult) -> None:
+def _run_native(chunk: Chunk, ex, result: ChunkResult, watch=None) -> None:
     """Executions run whole in C; what the engine flags is re-run here and,
     when the search wants particular kinds, checked in full (a wanted kind
     may come with another engine violation, or only the full checks see
@@ -147,8 +158,12 @@ def _run_native(chunk: Chunk, ex, result: ChunkResult) -> None:
     params = native_params(ex, chunk.scheduler, chunk.kinds)
     done = 0
     while done < chunk.count:
+        if watch is not None:
+            watch.before(chunk.first_seed + done)
         part = ex.run_native_chunk(params, chunk.first_seed + done, min(NATIVE_CALL, chunk.count - done),
                                    stop_at_violation=chunk.stop_at_first)
+        if watch is not None:
+            watch.after()
         stats.merge(Stats(part.executions, part.steps_total, part.steps_min, part.steps_max, part.violating,
                           coverage=part.coverage))
         if part.first_violation is not None and result.failing_seed is None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Collection
 
 from ..checks import check_execution
@@ -57,6 +58,7 @@ from ..token import Target
 from .backends import Backend, Chunk, ProcessBackend, SeedFold, SerialBackend
 from .hypothesis_search import hypothesis_search, target_key
 from .record import Failure, Stats, counts, run_failure
+from .supervised import SUPERVISED_SCHEDULERS, Supervisor, WorkerEnded, ended, ended_failure
 
 MAX_JOBS = 256
 CHUNK_EXECUTIONS = 64             # executions per chunk, stepped from Python
@@ -97,7 +99,7 @@ def explore(
     executions: int | None = None,
     seconds: float | None = None,
     jobs: int = 1,
-    backend: Backend | None = None,
+    backend: Backend | str | None = None,
     native: bool = False,
     stop_at_first: bool = True,
     shrink: bool = True,
@@ -113,7 +115,9 @@ def explore(
     and/or seconds; at least one) runs out, or — unless stop_at_first is
     False — the first failure. See the module docstring. ``backend``: where
     the chunks of a seeded search run (default: this process, or ``jobs``
-    worker processes). ``example_database``: under ``hypothesis``, replay
+    worker processes); ``"supervised"`` (or a ``Supervisor``): every
+    execution, re-run and shrink in supervised workers, and a worker that
+    dies or hangs is a ``crash`` or ``hang`` failure with its token. ``example_database``: under ``hypothesis``, replay
     this target's saved failing schedules first and save the new one.
     ``kinds``: only an execution with a violation of one of these kinds
     counts as a failure (and shrinking keeps one of them); the others are
@@ -135,12 +139,25 @@ def explore(
     if seed < 0 or seed >= 1 << 63:
         raise UsageError(f"the seed must be between 0 and 2^63-1, got {seed}")
     wanted = frozenset(kinds) if kinds else None
-    ex = target.execution()          # validates the target once, here
-    if spec.name == "pct":
-        policy = spec.make()
-        policy.prepare(ex)
-        spec = SchedulerSpec("pct", depth=spec.depth, k=policy.k)
+    if backend == "supervised":
+        with Supervisor(jobs) as supervisor:
+            return explore(target, spec, seed=seed, executions=executions, seconds=seconds, jobs=jobs,
+                           backend=supervisor, native=native, stop_at_first=stop_at_first, shrink=shrink,
+                           shrink_attempts=shrink_attempts, shrink_seconds=shrink_seconds,
+                           example_database=example_database, kinds=kinds)
+    supervisor = backend if isinstance(backend, Supervisor) else None
     result = ExploreResult(target, spec, seed, native, jobs, Stats())
+    if supervisor is not None and (spec.name not in SUPERVISED_SCHEDULERS or native):
+        search = partial(explore, target, spec, seed=seed, executions=executions, seconds=seconds, jobs=jobs,
+                         native=native, stop_at_first=stop_at_first, shrink=shrink,
+                         shrink_attempts=shrink_attempts, shrink_seconds=shrink_seconds,
+                         example_database=example_database, kinds=kinds)
+        return _whole_in_worker(supervisor, search)
+    if supervisor is not None:
+        spec = _prepared_in_worker(supervisor, target, spec, result.notes)
+    else:
+        spec = _prepared(target, spec)   # builds an execution: validates the target once, here
+    result.scheduler = spec
     origin = time.perf_counter()
     deadline = origin + seconds if seconds is not None else None
     if spec.name == "exhaustive":
@@ -162,17 +179,61 @@ def explore(
     if stats.interrupted:
         result.notes.append(f"interrupted after {stats.executions} executions: the figures are what ran so far"
                             + ("; the failure is shown as found, not shrunk" if failure is not None else ""))
+    elif failure is not None and shrink and ended(failure):
+        result.notes.append(f"the {failure.kind} is shown as found: shrinking would end more workers")
     elif failure is not None and shrink:
         from ..shrink import shrink as shrink_failure
         # Keep the decisive violation's kind, or with wanted kinds the first wanted one.
         keep = next(v.kind for v in failure.result.violations if wanted is None or v.kind in wanted)
+        shrinking = partial(shrink_failure, failure, max_attempts=shrink_attempts, seconds=shrink_seconds,
+                            kind=keep)
         try:
-            result.shrunk = shrink_failure(failure, max_attempts=shrink_attempts, seconds=shrink_seconds,
-                                           kind=keep)
+            if supervisor is None:
+                result.shrunk = shrinking()
+            else:
+                result.shrunk = supervisor.call(shrinking)
+        except WorkerEnded as exc:
+            result.notes.append(f"shrinking {exc.message}: the failure is shown as found")
         except KeyboardInterrupt:
             stats.interrupted = True
             result.notes.append("interrupted while shrinking: the failure is shown as found")
     return result
+
+
+def _whole_in_worker(supervisor: Supervisor, search: partial) -> ExploreResult:
+    """A search that cannot be cut into seeds (exhaustive, hypothesis, the
+    native fast path) runs whole in one supervised worker. If it ends that
+    worker, the same budget goes to a supervised pct search, which finds an
+    execution that does it, with its seed and token."""
+    try:
+        return supervisor.call(search)
+    except WorkerEnded as exc:
+        how = search.args[1].name + (" (native)" if search.keywords["native"] else "")
+        result = explore(search.args[0], "pct", **{**search.keywords, "native": False, "backend": supervisor})
+        result.notes.insert(0, f"the {how} search ended its worker ({exc.message}): "
+                               "a supervised pct search looked for the execution that does it")
+        return result
+
+
+def _prepared(target: Target, spec: SchedulerSpec) -> SchedulerSpec:
+    """The spec to search with: pct's k measured by a solo run of target."""
+    ex = target.execution()
+    if spec.name != "pct":
+        return spec
+    policy = spec.make()
+    policy.prepare(ex)
+    return SchedulerSpec("pct", depth=spec.depth, k=policy.k)
+
+
+def _prepared_in_worker(supervisor: Supervisor, target: Target, spec: SchedulerSpec,
+                        notes: list[str]) -> SchedulerSpec:
+    """``_prepared`` in a worker. If the solo run ends its worker, pct searches
+    with k=1 and the search itself meets the crash at a seed, with a token."""
+    try:
+        return supervisor.call(_prepared, target, spec)
+    except WorkerEnded as exc:
+        notes.append(f"the solo run that sizes pct's k ended its worker ({exc.message}): k=1")
+        return SchedulerSpec("pct", depth=spec.depth, k=1)
 
 
 def _explore_seeds(target, spec, seed, executions, deadline, jobs, backend, native, stop, origin, kinds=None):
@@ -194,7 +255,17 @@ def _explore_seeds(target, spec, seed, executions, deadline, jobs, backend, nati
         results.close()
     if fold.first is None:
         return fold.stats, None
-    return fold.stats, run_failure(target, fold.first.failing_choices, seed=fold.first.failing_seed)
+    if fold.first.failure is not None:
+        return fold.stats, fold.first.failure
+    rerun = partial(run_failure, target, fold.first.failing_choices, seed=fold.first.failing_seed)
+    if isinstance(backend, Supervisor):
+        try:
+            return fold.stats, backend.call(rerun)
+        except WorkerEnded as exc:
+            return fold.stats, ended_failure(target, fold.first.failing_choices, exc.kind,
+                                             f"re-running seed {fold.first.failing_seed}: {exc.message}",
+                                             seed=fold.first.failing_seed)
+    return fold.stats, rerun()
 
 
 def _explore_exhaustive(target, spec, executions, deadline, stop, origin, kinds=None):
