@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except LfstressError as exc:
         print(f"lfstress {args.command}: {exc}", file=sys.stderr)
         return 2
+    except MemoryError as exc:
+        print(f"lfstress {args.command}: out of memory ({exc or 'an allocation failed'})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("lfstress: interrupted", file=sys.stderr)
         return 130

@@ -25,7 +25,7 @@ const uint32_t *lfs_run_free_list(lfs_run_t *r, uint32_t *count);
 #define LFS_WL_PRODCONS ...
 #define LFS_BENCH_BATCH ...
 typedef struct lfs_bench_target lfs_bench_target_t;
-typedef struct lfs_stress_log lfs_stress_log_t;
+typedef struct lfs_stress_tally lfs_stress_tally_t;
 typedef struct {
     int threads;
     int workload;
@@ -40,7 +40,7 @@ typedef struct {
     uint64_t *series_pool;
     uint64_t seed;
     int end_when_exhausted;
-    lfs_stress_log_t *log;
+    lfs_stress_tally_t *tally;
     double join_timeout;
     ...;
 } lfs_bench_config_t;
@@ -54,7 +54,6 @@ typedef struct {
     int exhausted;
     uint64_t pool_waits;
     int stalled;
-    int log_full;
     uint32_t samples;
     double unreclaimed_avg;
     uint64_t unreclaimed_peak;
@@ -68,14 +67,16 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
 lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r);
 void free(void *p);
 
-lfs_stress_log_t *lfs_stress_log_new(int threads);
-void lfs_stress_log_delete(lfs_stress_log_t *log);
+lfs_stress_tally_t *lfs_stress_tally_new(int threads);
+void lfs_stress_tally_delete(lfs_stress_tally_t *tally);
+#define LFS_STRESS_UNNAMED ...
 typedef struct {
     uint64_t enqueued, dequeued, remaining, lost, duplicated, unknown, out_of_order;
+    int exact;
     uint64_t first_lost, first_duplicated, first_unknown, first_out_of_order;
     ...;
 } lfs_stress_check_t;
-int lfs_stress_check(const lfs_stress_log_t *log, const lfs_bench_result_t *res,
+int lfs_stress_check(const lfs_stress_tally_t *tally, const lfs_bench_result_t *res,
                      uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
                      lfs_stress_check_t *out);
 typedef struct {

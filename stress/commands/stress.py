@@ -7,6 +7,7 @@ import argparse
 import json
 import shlex
 
+from ..errors import LfstressError
 from ._target import parse_options
 
 HELP = "run a variant free on real threads for a while, then audit values, pool and structure"
@@ -51,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
                             workload=args.workload, options=parse_options(args.option), seed=args.seed,
                             prefill=args.prefill, **kw)
     ok = result["outcome"] == "ok"
+    if result["outcome"] == realstress.OUT_OF_MEMORY:  # no verdict on the queue
+        if args.json:
+            print(json.dumps(result, indent=1))
+            return 2
+        raise LfstressError(result["message"])
     if args.json:
         print(json.dumps(result, indent=1))
         return 0 if ok else 1
@@ -71,10 +77,15 @@ def run(args: argparse.Namespace) -> int:
         if c["checked"]:
             detail = (f"{_n(c['enqueued'])} enqueued = {_n(c['dequeued'])} dequeued + "
                       f"{_n(c['remaining'])} still queued")
-            problems = [f"{_n(c[k])} {label} (first: {c['first_' + k]})"
+            bound = "" if c["exact"] else "at least "
+            problems = [(f"{bound}{_n(c[k])} {label}" if k in ("lost", "duplicated") else f"{_n(c[k])} {label}")
+                        + (f" (first: {c['first_' + k]})" if c["first_" + k] else "")
                         for k, label in (("lost", "lost"), ("duplicated", "duplicated"),
                                          ("unknown", "never enqueued"), ("out_of_order", "out of FIFO order"))
                         if c[k]]
+            if not c["exact"]:
+                problems.append("these counts are lower bounds: the per-producer tallies (counts, sums, "
+                                "fingerprints) tell one lost or duplicated value exactly, not several")
             if problems:
                 detail = f"{_n(c['enqueued'])} enqueued, {_n(c['dequeued'])} dequeued, {_n(c['remaining'])} " \
                          f"still queued: " + "; ".join(problems)
