@@ -152,3 +152,26 @@ def test_stress_memory_does_not_grow_with_the_run():
     # the child's peak RSS for a run of 1 s and of 4 s: the tallies are fixed-size
     peaks = [realstress.run("tagged", threads=2, seconds=s)["max_rss_kib"] for s in (0.5, 3.0)]
     assert peaks[1] < peaks[0] * 1.2, peaks
+
+
+def _under_address_space_limit(params):
+    """The real child, under a 700 MB address-space limit."""
+    code = ("import resource, runpy, sys; "
+            "resource.setrlimit(resource.RLIMIT_AS, (700 << 20, 700 << 20)); "
+            "sys.argv[0] = 'realstress'; "
+            "runpy.run_module('stress.bench.realstress', run_name='__main__')")
+    return [sys.executable, "-c", code, _real_child_command(params)[-1]]
+
+
+def test_a_failed_allocation_is_out_of_memory_not_a_broken_queue(monkeypatch, capsys):
+    monkeypatch.setattr(realstress, "_child_command", _under_address_space_limit)
+    assert main(["stress", "--variant", "tagged", "--seconds", "0.2", "--capacity", str(1 << 26)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1 and "out of memory" in err and "conservation" not in err
+
+
+def test_a_correct_queue_is_ok_under_an_address_space_limit(monkeypatch):
+    monkeypatch.setattr(realstress, "_child_command", _under_address_space_limit)
+    r = realstress.run("tagged", threads=4, seconds=1.0)
+    assert r["outcome"] == "ok", r
