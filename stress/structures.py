@@ -116,7 +116,12 @@ class StructureInfo:
 
 
 def _read(ffi: Any, desc: Any, index: int, source: str | None = None, build: str = "") -> StructureInfo:
-    text = lambda p: ffi.string(p).decode() if p != ffi.NULL else ""  # noqa: E731
+    text = lambda p: ffi.string(p).decode(errors="replace") if p != ffi.NULL else ""  # noqa: E731
+    for key, count, entries in (("node_words", desc.node_words, desc.fields), ("n_roots", desc.n_roots, desc.roots),
+                                ("n_ops", desc.n_ops, desc.ops), ("n_options", desc.n_options, desc.options)):
+        if count > len(entries):
+            raise UsageError(f"{source or 'built-in'}: structure {text(desc.family)}/{text(desc.variant)}: "
+                             f"{key} = {count}, but lfs_structure_t holds at most {len(entries)}")
     return StructureInfo(
         index=index,
         family=text(desc.family),

@@ -30,6 +30,7 @@ scheduler — so the report points to the stepped search of the same variant.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -67,14 +68,22 @@ def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int =
     opts = validate(variant, dict(options or {}))
     if not 1 <= threads <= 16:
         raise UsageError(f"--threads must be between 1 and 16, got {threads}")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise UsageError(f"--seconds must be a finite number of seconds, 0 or more, got {seconds}")
+    if not 0 <= max_ops < 2**63:
+        raise UsageError(f"--ops must be 0 (no limit) or more, got {max_ops}")
     if seconds <= 0 and max_ops <= 0:
         raise UsageError("give a duration (--seconds) or an operation count (--ops)")
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2^63-1, got {seed}")
     if workload not in WORKLOADS:
         raise UsageError(f"unknown workload {workload!r} (allowed: {', '.join(WORKLOADS)})")
     if workload == "producer-consumer" and threads < 2:
         raise UsageError("producer-consumer needs at least 2 threads")
     if not 16 <= capacity <= 1 << 26:
         raise UsageError(f"--capacity must be between 16 and {1 << 26}, got {capacity}")
+    if not 0 <= prefill < capacity:
+        raise UsageError(f"--prefill must be between 0 and the capacity less one ({capacity - 1}), got {prefill}")
     params = {"variant": variant, "threads": threads, "seconds": seconds if seconds > 0 else 1e9,
               "max_ops": max_ops, "workload": workload, "capacity": capacity, "options": opts,
               "prefill": prefill, "seed": seed}

@@ -8,24 +8,24 @@ import json
 import shlex
 
 from ..errors import LfstressError
-from ._target import parse_options
+from ._target import count_argument, parse_options, seconds_argument
 
 HELP = "run a variant free on real threads for a while, then audit values, pool and structure"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", required=True, help="msqueue variant (naive is refused: see its message)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="duration (default: 10)")
-    parser.add_argument("--ops", type=int, default=0, help="stop each thread after this many operations")
+    parser.add_argument("--seconds", type=seconds_argument, default=10.0, help="duration (default: 10)")
+    parser.add_argument("--ops", type=count_argument, default=0, help="stop each thread after this many operations")
     parser.add_argument("--threads", type=int, default=4, help="pthreads (default: 4)")
     parser.add_argument("--workload", default="pairs",
                         help="pairs (default: enqueue then dequeue, so freed nodes come back to the "
                              "head at once), mixed or producer-consumer")
-    parser.add_argument("--prefill", type=int, default=0, help="values in the queue at the start (default: 0)")
+    parser.add_argument("--prefill", type=count_argument, default=0, help="values in the queue at the start (default: 0)")
     parser.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
                         help="structure option (repeatable), e.g. -o hp_threshold=1")
     parser.add_argument("--capacity", type=int, default=None, help="node pool slots (default: 262144)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the mixed workload's choices")
+    parser.add_argument("--seed", type=count_argument, default=1, help="seed of the mixed workload's choices")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
