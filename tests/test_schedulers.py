@@ -5,6 +5,8 @@ exploration gives the serial result; the PRNG is the one search.c uses."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from stress import _native
@@ -317,3 +319,12 @@ def test_hypothesis_strategy_rule():
     assert repr(HypothesisSchedulePolicy([1, 2])) == "HypothesisSchedulePolicy([1, 2])"
     with pytest.raises(InvalidArgument):
         schedules(min_size=3, max_size=2)
+
+
+def test_hypothesis_says_when_it_stops_before_a_time_budget(monkeypatch):
+    for module in ("stress.search.explore", "stress.search.hypothesis_search"):
+        monkeypatch.setattr(sys.modules[module], "DEFAULT_MAX_EXAMPLES", 30)
+    result = explore(story_target("classic-aba", "tagged"), "hypothesis", seconds=120.0, shrink=False)
+    assert result.failure is None and result.stats.executions >= 30
+    assert result.stats.seconds < 120
+    assert any("hypothesis stopped at 30 executions" in note for note in result.notes), result.notes
