@@ -68,7 +68,7 @@ class VariantOutcome:
         if self.stats.interrupted:
             found = (f"found {', '.join(sorted(self.found_kinds))}" if self.failure is not None
                      else "nothing found so far")
-            return f"interrupted (Ctrl-C) after {self.stats.executions} executions: {found}"
+            return f"interrupted after {self.stats.executions} executions: {found}"
         if self.ok:
             if self.plan.expect == "bug":
                 return f"found the known bug ({', '.join(sorted(self.found_kinds))}) as expected"
