@@ -164,7 +164,7 @@ def _exhaustive_digest(target, limit, max_preemptions=None):
 
 
 def _tagged(*programs):
-    from stress.token import Target
+    from stress.target import Target
     return Target("msqueue", "tagged", programs, (1,))
 
 
