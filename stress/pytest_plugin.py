@@ -62,9 +62,9 @@ def _settings(config: pytest.Config) -> dict:
         from .commands._target import parse_budget
         from .errors import UsageError
         try:
-            executions, seconds = parse_budget(config.getoption("--stress-budget"))
+            executions, seconds = parse_budget(config.getoption("--stress-budget"), flag="--stress-budget")
         except UsageError as exc:
-            raise pytest.UsageError(f"--stress-budget: {exc}") from None
+            raise pytest.UsageError(str(exc)) from None
     jobs = config.getoption("--stress-jobs")
     if not 1 <= jobs <= 256:
         raise pytest.UsageError(f"--stress-jobs must be between 1 and 256, got {jobs}")

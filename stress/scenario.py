@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,10 @@ SCENARIO_KEYS = {"structure", "source", "description", "initial", "capacity", "r
 THREAD_KEYS = {"programs", "generate"}
 GENERATE_KEYS = {"threads", "operations", "enqueue_ratio", "values", "rounds"}
 SEARCH_KEYS = {"schedulers", "executions", "seconds", "seed", "depth"}
+# The largest budget of one search, in a scenario's [search] or on the command line.
+MAX_EXECUTIONS = 10**9
+MAX_SECONDS = 86_400.0      # a day
+MAX_SCENARIO_BYTES = 1 << 20
 VARIANT_KEYS = {"variant", "expect", "kinds", "options", "why", "search", "coverage"}
 
 
@@ -228,11 +233,11 @@ def _search(path: Path, key: str, table: Any, base: Search) -> Search:
         schedulers = tuple(value)
     executions = base.executions
     if "executions" in table:
-        executions = _int(path, f"{key}.executions", table["executions"], 1, 10**9)
+        executions = _int(path, f"{key}.executions", table["executions"], 1, MAX_EXECUTIONS)
     seconds = base.seconds
     if "seconds" in table:
         seconds = _expect_type(path, f"{key}.seconds", table["seconds"], (int, float), "a number of seconds")
-        if not 0 < seconds <= 86400:
+        if not 0 < seconds <= MAX_SECONDS:
             raise _fail(path, f"{key}.seconds", f"must be positive (and at most a day), got {seconds}")
         seconds = float(seconds)
     seed = _int(path, f"{key}.seed", table["seed"], 0, 2**63 - 1) if "seed" in table else base.seed
@@ -244,11 +249,17 @@ def load(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ScenarioError(f"{path}: is a directory, not a scenario file")
+        if not stat.S_ISREG(mode):  # a device or a FIFO would be read forever
+            raise ScenarioError(f"{path}: not a regular file (a scenario is a .toml file)")
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes; a scenario file is at most "
+                                f"{MAX_SCENARIO_BYTES:,}")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read it ({exc.strerror})") from None
     try:
@@ -257,6 +268,8 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or tables nested too deeply to read") from None
     _unknown_keys(path, "", data, TOP_KEYS)
     for required in ("scenario", "variants", "threads"):
         if required not in data:
@@ -315,7 +328,7 @@ def load(path: str | Path) -> Scenario:
             raise _fail(path, f"{key}.expect", f"must be \"bug\" or \"clean\", got {expect!r}")
         kinds_raw = _expect_type(path, f"{key}.kinds", spec.get("kinds", []), list, "a list of violation kinds")
         for k in kinds_raw:
-            if k not in KINDS:
+            if not isinstance(k, str) or k not in KINDS:
                 raise _fail(path, f"{key}.kinds", f"unknown violation kind {k!r} (allowed: {', '.join(sorted(KINDS))})")
         if expect == "bug" and not kinds_raw:
             raise _fail(path, f"{key}.kinds", "an expected bug must name the violation kinds that count as finding it")

@@ -178,7 +178,12 @@ def _names() -> dict[str, dict[int, str]]:
 def _read(module: ModuleType, index: int, source: str | None = None, build: str = "") -> StructureInfo:
     ffi, lib = module.ffi, module.lib
     desc = lib.lfs_structure_get(index)
-    text = lambda p: ffi.string(p).decode() if p != ffi.NULL else ""  # noqa: E731
+    text = lambda p: ffi.string(p).decode(errors="replace") if p != ffi.NULL else ""  # noqa: E731
+    for key, count, entries in (("node_words", desc.node_words, desc.fields), ("n_roots", desc.n_roots, desc.roots),
+                                ("n_ops", desc.n_ops, desc.ops), ("n_options", desc.n_options, desc.options)):
+        if count > len(entries):
+            raise UsageError(f"{source or 'built-in'}: structure {text(desc.family)}/{text(desc.variant)}: "
+                             f"{key} = {count}, but lfs_structure_t holds at most {len(entries)}")
     names = _names()
     fields = tuple(Field(text(f.name), names["word"][f.kind], names["field"][f.role])
                    for f in (desc.fields[i] for i in range(desc.node_words)))

@@ -86,7 +86,7 @@ class VariantOutcome:
         if self.stats.interrupted:
             found = (f"found {', '.join(sorted(self.found_kinds))}" if self.failure is not None
                      else "nothing found so far")
-            return f"interrupted (Ctrl-C) after {self.stats.executions} executions: {found}"
+            return f"interrupted after {self.stats.executions} executions: {found}"
         warnings = self.warnings()
         if self.ok:
             if self.plan.expect == "bug":

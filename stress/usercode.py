@@ -149,11 +149,17 @@ def build(path: str | Path, *, force: bool = False) -> UserBuild:
     if key in _loaded and not force:
         return _loaded[key]
     directory = cache_root() / key
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = "LFSTRESS_CACHE=" + os.environ["LFSTRESS_CACHE"] if os.environ.get("LFSTRESS_CACHE") \
+            else str(cache_root())
+        raise UsageError(f"{where}: cannot hold the build cache ({exc.strerror}); "
+                         "name a directory, or a path where one can be made") from None
     warnings, compiled = "", False
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)   # another process building the same key: wait for it
-        if force or not all(_find(directory, key, b) for b in BUILDS):
+        if force or not all(_intact(directory, key, b) for b in BUILDS):
             warnings, compiled = _compile(source, key, directory), True
     result = UserBuild(source, key, written, directory, *(_load(source, directory, key, b) for b in BUILDS),
                        compiled=compiled, warnings=warnings)
@@ -163,6 +169,31 @@ def build(path: str | Path, *, force: bool = False) -> UserBuild:
 
 def _find(directory: Path, key: str, build: str) -> Path | None:
     return next(iter(sorted(directory.glob(_module_name(key, build) + ".*so"))), None)
+
+
+def _checksum_path(module: Path) -> Path:
+    return module.with_name(module.name + ".sha256")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _intact(directory: Path, key: str, build: str) -> bool:
+    """Is this build in the cache and whole? A module is loaded only when it
+    matches the checksum written after it was built: a truncated or damaged
+    one (a full disk, a killed copy) would crash the process that maps it."""
+    module = _find(directory, key, build)
+    if module is None:
+        return False
+    try:
+        return _checksum_path(module).read_text().strip() == _file_sha256(module)
+    except OSError:
+        return False
 
 
 _CHILD = """
@@ -182,14 +213,17 @@ def _compile_one(source: Path, key: str, directory: Path, build: str) -> tuple[P
         args = {"builder": str(NATIVE / "build_cffi.py"), "module": _module_name(key, build),
                 "build": build, "source": str(source), "key": key, "tmpdir": str(tmp)}
         proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(args)],
-                              capture_output=True, text=True, cwd=tmp,
+                              capture_output=True, text=True, errors="replace", cwd=tmp,
                               env={**os.environ, "LC_ALL": "C"})   # plain quotes in messages
         output = proc.stderr + proc.stdout
         if proc.returncode != 0:
             return None, output
         built = Path(proc.stdout.strip().splitlines()[-1])
         final = directory / built.name
-        built.replace(final)   # atomic: a reader sees no module or a whole one
+        checksum = tmp / (built.name + ".sha256")
+        checksum.write_text(_file_sha256(built) + "\n")
+        built.replace(final)   # atomic: a reader sees no module or a whole one,
+        checksum.replace(_checksum_path(final))   # and loads it only once this is there
         return final, output
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

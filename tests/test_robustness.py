@@ -217,8 +217,9 @@ def test_broken_queue_many_executions_exit_1_with_a_report_never_a_signal():
 
 # ---------------------------------------------------------------- Ctrl-C
 
-def _interrupt(argv: list[str], cwd: Path, *, after: float | None = None, first_line: bool = False):
-    """Start lfstress, wait (a time, or its first line of output), SIGINT, collect."""
+def _interrupt(argv: list[str], cwd: Path, *, after: float | None = None, first_line: bool = False,
+               sig: int = signal.SIGINT):
+    """Start lfstress, wait (a time, or its first line of output), send sig (SIGINT), collect."""
     proc = subprocess.Popen([sys.executable, "-m", "stress", *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=cwd)
     head = ""
@@ -229,7 +230,7 @@ def _interrupt(argv: list[str], cwd: Path, *, after: float | None = None, first_
         else:
             time.sleep(after)
         assert proc.poll() is None, "finished before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -256,9 +257,19 @@ def test_ctrl_c_on_run_prints_the_summary_so_far_with_the_failure_token(tmp_path
     code, out, err = _interrupt(["run", str(tmp_path)], tmp_path, after=4.0)
     assert code == 130
     assert "a.toml::abort" in out and "replay: lfstress replay lfs1." in out
-    assert "b.toml::tagged" in out and "interrupted (Ctrl-C) after" in out
+    assert "b.toml::tagged" in out and "interrupted after" in out
     assert "4 as expected, 0 not, 1 interrupted" in out
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_sigterm_on_run_prints_the_summary_of_what_finished(tmp_path):
+    (tmp_path / "a.toml").write_text(BROKEN_SCENARIO)
+    (tmp_path / "b.toml").write_text(LONG_CLEAN)
+    code, out, err = _interrupt(["run", str(tmp_path)], tmp_path, after=4.0, sig=signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM
+    assert "a.toml::abort" in out and "replay: lfstress replay lfs1." in out
+    assert "b.toml::tagged" in out and "4 as expected, 0 not, 1 interrupted" in out
+    assert "Traceback" not in err and err.count("\n") == 1 and "terminated (SIGTERM) after 5 of 5 items" in err
 
 
 def test_ctrl_c_on_explore_prints_stats_so_far_and_the_failure_token(tmp_path):

@@ -5,6 +5,8 @@ exploration gives the serial result; the PRNG is the one search.c uses."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from stress import _native
@@ -146,6 +148,58 @@ def test_exhaustive_levels_are_exact_preemption_counts():
     assert last == 2
 
 
+def _exhaustive_digest(target, limit, max_preemptions=None):
+    """Executions run, level reached, whole space run, and a digest of the
+    sequence of choice sequences, for the first ``limit`` executions."""
+    import hashlib
+
+    ex = target.execution()
+    policy = ExhaustivePolicy(max_preemptions=max_preemptions)
+    h = hashlib.sha256()
+    n = 0
+    while policy.has_next() and n < limit:
+        h.update(bytes(run_policy(ex, policy, n)) + b"\n")
+        n += 1
+    return n, policy.bound, policy.fully_explored, h.hexdigest()[:16]
+
+
+def _tagged(*programs):
+    from stress.target import Target
+    return Target("msqueue", "tagged", programs, (1,))
+
+
+# Recorded from the first implementation (a stack and a next level of whole
+# prefixes): the depth-first walk over choice points must run the very same
+# executions in the very same order.
+@pytest.mark.parametrize("make, limit, max_preemptions, expected", [
+    (lambda: story_target("classic-aba", "naive"), 3000, None, (3000, 4, False, "95a78fb5a8560c96")),
+    (lambda: story_target("classic-aba", "hazard", threads=3), 3000, None, (3000, 2, False, "fc0cccccbaccbea8")),
+    (lambda: _tagged((("dequeue", None),), (("enqueue", 5),)), 100_000, None, (3432, 12, True, "4d8669475211a3b2")),
+    (lambda: _tagged((("dequeue", None),), (("dequeue", None),)), 100_000, 2, (80, 2, False, "0d40e0e83572f5a6")),
+])
+def test_exhaustive_runs_the_same_executions_in_the_same_order(make, limit, max_preemptions, expected):
+    assert _exhaustive_digest(make(), limit, max_preemptions) == expected
+
+
+def test_exhaustive_memory_does_not_grow_with_the_executions():
+    import tracemalloc
+
+    ex = story_target("classic-aba", "hazard", threads=3).execution()
+    policy = ExhaustivePolicy()
+    tracemalloc.start()
+    try:
+        sizes = []
+        for target in (1000, 4000):
+            while policy.executions < target:
+                run_policy(ex, policy, 0)
+            sizes.append(tracemalloc.get_traced_memory()[0])
+            path = len(policy._path)
+    finally:
+        tracemalloc.stop()
+    assert policy.bound >= 2 and path < 40
+    assert sizes[1] - sizes[0] < 64 * 1024, sizes
+
+
 def test_prng_is_splitmix64_and_matches_native():
     rng = SplitMix64(1234567)
     # Reference values of splitmix64 seeded with 1234567.
@@ -265,3 +319,12 @@ def test_hypothesis_strategy_rule():
     assert repr(HypothesisSchedulePolicy([1, 2])) == "HypothesisSchedulePolicy([1, 2])"
     with pytest.raises(InvalidArgument):
         schedules(min_size=3, max_size=2)
+
+
+def test_hypothesis_says_when_it_stops_before_a_time_budget(monkeypatch):
+    for module in ("stress.search.explore", "stress.search.hypothesis_search"):
+        monkeypatch.setattr(sys.modules[module], "DEFAULT_MAX_EXAMPLES", 30)
+    result = explore(story_target("classic-aba", "tagged"), "hypothesis", seconds=120.0, shrink=False)
+    assert result.failure is None and result.stats.executions >= 30
+    assert result.stats.seconds < 120
+    assert any("hypothesis stopped at 30 executions" in note for note in result.notes), result.notes

@@ -12,7 +12,9 @@
  *   - throughput = completed operations / (last end - first start).
  *
  * Values are (thread << 40) | sequence number, so a stress run can tell
- * afterwards who enqueued what, in which order (lfs_stress_check).
+ * who enqueued what, in which order: each consumer tallies what it dequeued
+ * per producer as it goes (counts, sums, fingerprints, order), in memory
+ * that does not grow with the run, and lfs_stress_check adds them up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,47 +48,85 @@ static void sleep_seconds(double s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Stress logs                                                         */
+/* Stress tallies                                                      */
 /* ------------------------------------------------------------------ */
 
-struct logbuf {
-    uint64_t *v;
-    uint64_t n, cap;
+/* What one consumer saw of one producer's values. Kept by the consumer
+ * alone (no sharing while the threads run); summed up by lfs_stress_check. */
+struct seen_from {
+    uint64_t count;         /* values dequeued */
+    uint64_t sum;           /* of their sequence numbers, mod 2^64 */
+    uint64_t fingerprint;   /* of value_mix(sequence), mod 2^64 */
+    uint64_t next;          /* last sequence number seen + 1; 0: none yet */
+    uint64_t out_of_order;  /* sequence numbers not above the previous one */
+    uint64_t first_out_of_order;
+    uint64_t repeated;      /* the very value seen just before: a duplicate */
+    uint64_t first_repeated;
 };
 
-struct lfs_stress_log {
+struct consumer_tally {
+    struct seen_from from[LFS_MAX_THREADS + 1]; /* index `threads`: the prefill */
+    uint64_t unknown;       /* values naming no producer of this run */
+    uint64_t first_unknown;
+} __attribute__((aligned(128)));
+
+struct lfs_stress_tally {
     int threads;
-    struct logbuf bufs[LFS_MAX_THREADS];
+    struct consumer_tally c[LFS_MAX_THREADS];
 };
 
-lfs_stress_log_t *lfs_stress_log_new(int threads)
+lfs_stress_tally_t *lfs_stress_tally_new(int threads)
 {
     if (threads < 1 || threads > LFS_MAX_THREADS)
         return NULL;
-    lfs_stress_log_t *log = calloc(1, sizeof *log);
-    if (log)
-        log->threads = threads;
-    return log;
+    lfs_stress_tally_t *tally;
+    if (posix_memalign((void **)&tally, 128, sizeof *tally) != 0)
+        return NULL;
+    memset(tally, 0, sizeof *tally);
+    tally->threads = threads;
+    return tally;
 }
 
-void lfs_stress_log_delete(lfs_stress_log_t *log)
+void lfs_stress_tally_delete(lfs_stress_tally_t *tally)
 {
-    if (!log)
+    free(tally);
+}
+
+/* A 64-bit mixer (splitmix64's finaliser): the fingerprint of a multiset of
+ * sequence numbers is the sum of their mixes, so that two different
+ * multisets with the same size and sum still differ (with probability
+ * 1 - 2^-64), whatever the pattern of lost and duplicated values. */
+static inline uint64_t value_mix(uint64_t k)
+{
+    k += UINT64_C(0x9E3779B97F4A7C15);
+    k = (k ^ (k >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    k = (k ^ (k >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return k ^ (k >> 31);
+}
+
+static inline void tally_value(struct consumer_tally *ct, int threads, uint64_t v)
+{
+    uint64_t who = v >> 40, k = v & SEQ_MASK;
+    if (who > (uint64_t)threads) {
+        if (ct->unknown++ == 0)
+            ct->first_unknown = v;
         return;
-    for (int i = 0; i < LFS_MAX_THREADS; i++)
-        free(log->bufs[i].v);
-    free(log);
-}
-
-static int log_grow(struct logbuf *b)
-{
-    uint64_t cap = b->cap ? b->cap * 2 : (UINT64_C(1) << 16);
-    uint64_t *v = realloc(b->v, cap * sizeof *v);
-    if (!v)
-        return -1;
-    b->v = v;
-    b->cap = cap;
-    return 0;
+    }
+    struct seen_from *f = &ct->from[who];
+    f->count++;
+    f->sum += k;
+    f->fingerprint += value_mix(k);
+    /* FIFO per producer: one consumer sees a producer's values in the order
+     * they were enqueued, so its sequence numbers only go up. */
+    if (f->next && k + 1 == f->next) {
+        if (f->repeated++ == 0)
+            f->first_repeated = v;
+    } else if (f->next && k < f->next) {
+        if (f->out_of_order++ == 0)
+            f->first_out_of_order = v;
+    }
+    if (k + 1 > f->next)
+        f->next = k + 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -106,7 +146,7 @@ struct worker {
     uint64_t seq;
     uint64_t rng;
     uint64_t pool_waits;
-    int exhausted, log_full;
+    int exhausted;
 } __attribute__((aligned(128)));
 
 struct bench_run {
@@ -129,13 +169,13 @@ static inline uint64_t xorshift64(uint64_t *s)
     return *s = x;
 }
 
-enum { BATCH_OK = 0, BATCH_EXHAUSTED = 1, BATCH_LOG_FULL = 2, BATCH_POOL_EMPTY = 3 };
+enum { BATCH_OK = 0, BATCH_EXHAUSTED = 1, BATCH_POOL_EMPTY = 2 };
 
-/* One batch. `wl`, `producer` and `logging` are constants at each call site,
+/* One batch. `wl`, `producer` and whether `ct` is NULL are constants at each call site,
  * so the compiler emits one tight loop per combination. */
 static inline __attribute__((always_inline)) int
 run_batch(struct worker *w, lfs_op_fn enq, lfs_op_fn deq, void *sh, void *loc,
-          const int wl, const int producer, struct logbuf *lb)
+          const int wl, const int producer, struct consumer_tally *ct)
 {
     const uint64_t me = (uint64_t)w->tid << 40;
     uint64_t seq = w->seq, nenq = 0, ndeq = 0, nempty = 0;
@@ -155,13 +195,8 @@ run_batch(struct worker *w, lfs_op_fn enq, lfs_op_fn deq, void *sh, void *loc,
     do {                                                                      \
         if (deq(sh, loc, 0, &out) == LFS_OK) {                                \
             ndeq++;                                                           \
-            if (lb) {                                                         \
-                if (lb->n == lb->cap && log_grow(lb) != 0) {                  \
-                    status = BATCH_LOG_FULL; /* this one value is lost to  */ \
-                    goto done;               /* the log: the run reports it */\
-                }                                                             \
-                lb->v[lb->n++] = out;                                         \
-            }                                                                 \
+            if (ct)                                                           \
+                tally_value(ct, w->run->cfg->threads, out);                   \
         } else {                                                              \
             nempty++;                                                         \
         }                                                                     \
@@ -200,11 +235,11 @@ done:
     return status;
 }
 
-#define LOOP(WL, PRODUCER, LB)                                                \
+#define LOOP(WL, PRODUCER, CT)                                                \
     for (;;) {                                                                \
         if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))                    \
             break;                                                            \
-        status = run_batch(w, enq, deq, sh, loc, (WL), (PRODUCER), (LB));     \
+        status = run_batch(w, enq, deq, sh, loc, (WL), (PRODUCER), (CT));     \
         if (status == BATCH_POOL_EMPTY && cfg->end_when_exhausted)            \
             status = BATCH_EXHAUSTED;                                         \
         if (status == BATCH_POOL_EMPTY) { /* wait for consumers to free */    \
@@ -243,32 +278,30 @@ static void *worker_main(void *arg)
     lfs_op_fn enq = t->enqueue, deq = t->dequeue;
     void *sh = run->shared;
     uint64_t max_ops = cfg->max_ops;
-    struct logbuf *lb = cfg->log ? &cfg->log->bufs[w->tid] : NULL;
+    struct consumer_tally *ct = cfg->tally ? &cfg->tally->c[w->tid] : NULL;
     int status = BATCH_OK;
     w->t_start = now_seconds();
     switch (cfg->workload) {
     case LFS_WL_MIXED:
-        if (lb) { LOOP(LFS_WL_MIXED, 0, lb) } else { LOOP(LFS_WL_MIXED, 0, NULL) }
+        if (ct) { LOOP(LFS_WL_MIXED, 0, ct) } else { LOOP(LFS_WL_MIXED, 0, NULL) }
         break;
     case LFS_WL_PRODCONS:
         if (w->role) {
             LOOP(LFS_WL_PRODCONS, 1, NULL)
-        } else if (lb) {
-            LOOP(LFS_WL_PRODCONS, 0, lb)
+        } else if (ct) {
+            LOOP(LFS_WL_PRODCONS, 0, ct)
         } else {
             LOOP(LFS_WL_PRODCONS, 0, NULL)
         }
         break;
     default:
-        if (lb) { LOOP(LFS_WL_PAIRS, 0, lb) } else { LOOP(LFS_WL_PAIRS, 0, NULL) }
+        if (ct) { LOOP(LFS_WL_PAIRS, 0, ct) } else { LOOP(LFS_WL_PAIRS, 0, NULL) }
         break;
     }
     w->t_end = now_seconds();
     if (status == BATCH_EXHAUSTED)
         w->exhausted = 1;
-    if (status == BATCH_LOG_FULL)
-        w->log_full = 1;
-    if (status != BATCH_OK) /* a pool or log that ran out ends the whole run */
+    if (status != BATCH_OK) /* a pool that ran out ends the whole run */
         __atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&run->finished, 1, __ATOMIC_RELEASE);
     if (t->thread_end)
@@ -304,9 +337,9 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
         out->error = 1;
         return -1;
     }
-    if (cfg->log) { /* a fresh log per run */
-        for (int i = 0; i < LFS_MAX_THREADS; i++)
-            cfg->log->bufs[i].n = 0;
+    if (cfg->tally) { /* a fresh tally per run */
+        memset(cfg->tally->c, 0, sizeof cfg->tally->c);
+        cfg->tally->threads = n;
     }
     if (t->reset && t->reset(t->ctx, n) != 0) {
         out->error = 2;
@@ -412,7 +445,6 @@ int lfs_bench_run(const lfs_bench_target_t *t, const lfs_bench_config_t *cfg,
         out->total_ops += w->ops;
         out->exhausted |= w->exhausted;
         out->pool_waits += w->pool_waits;
-        out->log_full |= w->log_full;
     }
     out->seconds = last - first;
     out->stalled = run->stalled;
@@ -519,12 +551,120 @@ lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r)
 /* Audits                                                              */
 /* ------------------------------------------------------------------ */
 
-struct producer_marks {
-    uint64_t count;       /* values 0..count-1 were enqueued */
-    uint64_t *seen;       /* bitmap */
-    int64_t max_dequeued; /* highest sequence number dequeued, -1: none */
-    int64_t last_remaining;
+/* Conservation from the tallies, in O(threads^2) memory whatever the length
+ * of the run. Per producer, what came out plus what is still queued must be
+ * the multiset {0 .. enqueued-1} of its sequence numbers: equal counts, sums
+ * and fingerprints say it is (up to a 2^-64 chance of a colliding
+ * fingerprint). When it is not, the difference of the counts is how many
+ * values went missing or came out twice; one lost (or one duplicated) value
+ * is named exactly — the difference of the sums — and checked against the
+ * fingerprints. Lost and duplicated values of one producer together can
+ * hide each other in the counts: then the counts are lower bounds and
+ * `exact` is 0. */
+struct producer_total {
+    uint64_t count, sum, fingerprint;
+    uint64_t next;            /* highest sequence dequeued + 1; 0: none */
+    uint64_t next_remaining;  /* the same among the values still queued */
+    uint64_t repeated;        /* duplicates a consumer saw back to back */
+    uint64_t first_repeated;
 };
+
+#define NOTE(field, v) do { if (out->field++ == 0) out->first_##field = (v); } while (0)
+#define NOTE_N(field, n, v) do { if ((n) && out->field == 0) out->first_##field = (v); out->field += (n); } while (0)
+
+static void check_producer(const struct producer_total *p, int who, uint64_t enqueued,
+                           lfs_stress_check_t *out)
+{
+    uint64_t sum = enqueued % 2 == 0 ? (enqueued / 2) * (enqueued - 1) : enqueued * ((enqueued - 1) / 2);
+    uint64_t fingerprint = 0;
+    for (uint64_t k = 0; k < enqueued; k++)
+        fingerprint += value_mix(k);
+    if (p->next > enqueued) /* a sequence number this producer never reached */
+        NOTE(unknown, LFS_STRESS_VALUE(who, p->next - 1));
+    if (p->count == enqueued && p->sum == sum && p->fingerprint == fingerprint && !p->repeated)
+        return;
+    if (p->count + 1 == enqueued && sum - p->sum < enqueued &&
+        fingerprint - p->fingerprint == value_mix(sum - p->sum)) {
+        NOTE(lost, LFS_STRESS_VALUE(who, sum - p->sum));
+        return;
+    }
+    if (p->count == enqueued + 1 && p->sum - sum < enqueued &&
+        p->fingerprint - fingerprint == value_mix(p->sum - sum)) {
+        NOTE(duplicated, LFS_STRESS_VALUE(who, p->sum - sum));
+        return;
+    }
+    /* Several values, or lost and duplicated ones together: how many of
+     * each is only bounded, and which ones cannot be told. At most
+     * count - duplicated distinct values came out, so at least
+     * enqueued - (count - duplicated) are missing. */
+    out->exact = 0;
+    uint64_t duplicated = p->count > enqueued ? p->count - enqueued : 0;
+    if (duplicated < p->repeated)
+        duplicated = p->repeated;
+    uint64_t distinct = p->count - duplicated;
+    uint64_t lost = distinct < enqueued ? enqueued - distinct : 0;
+    if (!lost && !duplicated) /* as many values as enqueued, but not the same ones */
+        lost = duplicated = 1;
+    NOTE_N(lost, lost, LFS_STRESS_UNNAMED);
+    NOTE_N(duplicated, duplicated, p->repeated ? p->first_repeated : LFS_STRESS_UNNAMED);
+}
+
+int lfs_stress_check(const lfs_stress_tally_t *tally, const lfs_bench_result_t *res,
+                     uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
+                     lfs_stress_check_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->exact = 1;
+    int n = tally->threads;
+    struct producer_total p[LFS_MAX_THREADS + 1];
+    memset(p, 0, sizeof p);
+    for (int c = 0; c < n; c++) {
+        const struct consumer_tally *ct = &tally->c[c];
+        NOTE_N(unknown, ct->unknown, ct->first_unknown);
+        out->dequeued += ct->unknown;
+        for (int who = 0; who <= n; who++) {
+            const struct seen_from *f = &ct->from[who];
+            p[who].count += f->count;
+            p[who].sum += f->sum;
+            p[who].fingerprint += f->fingerprint;
+            if (f->next > p[who].next)
+                p[who].next = f->next;
+            if (f->repeated && !p[who].repeated)
+                p[who].first_repeated = f->first_repeated;
+            p[who].repeated += f->repeated;
+            out->dequeued += f->count;
+            NOTE_N(out_of_order, f->out_of_order, f->first_out_of_order);
+        }
+    }
+    for (uint64_t j = 0; j < n_remaining; j++) {
+        uint64_t v = remaining[j], who = v >> 40, k = v & SEQ_MASK;
+        out->remaining++;
+        if (who > (uint64_t)n) {
+            NOTE(unknown, v);
+            continue;
+        }
+        struct producer_total *q = &p[who];
+        q->count++;
+        q->sum += k;
+        q->fingerprint += value_mix(k);
+        /* FIFO: a value still queued was enqueued after every one of its
+         * producer's values that came out, and the queue keeps their order. */
+        if (k < q->next || k < q->next_remaining)
+            NOTE(out_of_order, v);
+        if (k + 1 > q->next_remaining)
+            q->next_remaining = k + 1;
+    }
+    for (int i = 0; i <= n; i++) {
+        uint64_t enqueued = i < n ? res->enqueues[i] : prefill;
+        out->enqueued += enqueued;
+        if (p[i].next_remaining > p[i].next)
+            p[i].next = p[i].next_remaining;
+        check_producer(&p[i], i, enqueued, out);
+    }
+    return 0;
+}
+#undef NOTE
+#undef NOTE_N
 
 static int bit_test_set(uint64_t *bits, uint64_t i)
 {
@@ -532,74 +672,6 @@ static int bit_test_set(uint64_t *bits, uint64_t i)
     int was = (bits[i >> 6] & m) != 0;
     bits[i >> 6] |= m;
     return was;
-}
-
-int lfs_stress_check(const lfs_stress_log_t *log, const lfs_bench_result_t *res,
-                     uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
-                     lfs_stress_check_t *out)
-{
-    memset(out, 0, sizeof *out);
-    int n = log->threads;
-    struct producer_marks p[LFS_MAX_THREADS + 1];
-    memset(p, 0, sizeof p);
-    int rc = 0;
-    for (int i = 0; i <= n; i++) {
-        p[i].count = i < n ? res->enqueues[i] : prefill;
-        p[i].max_dequeued = p[i].last_remaining = -1;
-        p[i].seen = calloc((p[i].count + 63) / 64 + 1, sizeof(uint64_t));
-        if (!p[i].seen)
-            rc = -1;
-        out->enqueued += p[i].count;
-    }
-#define NOTE(field, v) do { if (out->field++ == 0) out->first_##field = (v); } while (0)
-    for (int c = 0; c < n && rc == 0; c++) {
-        int64_t last[LFS_MAX_THREADS + 1];
-        for (int i = 0; i <= n; i++)
-            last[i] = -1;
-        const struct logbuf *b = &log->bufs[c];
-        for (uint64_t j = 0; j < b->n; j++) {
-            uint64_t v = b->v[j], who = v >> 40;
-            int64_t k = (int64_t)(v & SEQ_MASK);
-            out->dequeued++;
-            if (who > (uint64_t)n || (uint64_t)k >= p[who].count) {
-                NOTE(unknown, v);
-                continue;
-            }
-            if (bit_test_set(p[who].seen, (uint64_t)k))
-                NOTE(duplicated, v);
-            if (k <= last[who])
-                NOTE(out_of_order, v);
-            last[who] = k;
-            if (k > p[who].max_dequeued)
-                p[who].max_dequeued = k;
-        }
-    }
-    for (uint64_t j = 0; j < n_remaining && rc == 0; j++) {
-        uint64_t v = remaining[j], who = v >> 40;
-        int64_t k = (int64_t)(v & SEQ_MASK);
-        out->remaining++;
-        if (who > (uint64_t)n || (uint64_t)k >= p[who].count) {
-            NOTE(unknown, v);
-            continue;
-        }
-        if (bit_test_set(p[who].seen, (uint64_t)k))
-            NOTE(duplicated, v);
-        /* FIFO: a value still queued was enqueued after every one of its
-         * producer's values that came out, and the queue keeps their order. */
-        if (k <= p[who].max_dequeued || k <= p[who].last_remaining)
-            NOTE(out_of_order, v);
-        p[who].last_remaining = k;
-    }
-    for (int i = 0; i <= n && rc == 0; i++) {
-        for (uint64_t k = 0; k < p[i].count; k++) {
-            if (!(p[i].seen[k >> 6] & (UINT64_C(1) << (k & 63))))
-                NOTE(lost, LFS_STRESS_VALUE(i, k));
-        }
-    }
-#undef NOTE
-    for (int i = 0; i <= n; i++)
-        free(p[i].seen);
-    return rc;
 }
 
 void lfs_run_audit_pool(lfs_run_t *r, lfs_pool_audit_t *out)

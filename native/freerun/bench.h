@@ -1,7 +1,7 @@
 /*
  * bench.h — the real-thread drivers of the free-running build: the benchmark
  * (throughput, unreclaimed nodes, the stalled-thread run) and the stress mode
- * (every dequeued value logged, then conservation and pool audits).
+ * (every dequeued value tallied, then conservation and pool audits).
  *
  * Timing lives here, in C: Python only orchestrates. Threads start behind a
  * barrier, each runs its workload in batches of LFS_BENCH_BATCH operations
@@ -60,8 +60,10 @@ typedef struct lfs_bench_target {
     void (*settle)(void *ctx);
 } lfs_bench_target_t;
 
-/* Logs of a stress run: what every thread dequeued, in its order. */
-typedef struct lfs_stress_log lfs_stress_log_t;
+/* Tallies of a stress run: per consumer and producer, how many of the
+ * producer's values came out, their sums and fingerprints, and whether
+ * they came out in order. Fixed size, however long the run. */
+typedef struct lfs_stress_tally lfs_stress_tally_t;
 
 typedef struct lfs_bench_config {
     int threads;             /* OS threads, the stalled one included */
@@ -78,7 +80,7 @@ typedef struct lfs_bench_config {
     uint64_t seed;           /* mixed workload's per-thread generators */
     int end_when_exhausted;  /* producer-consumer too: an empty pool ends the run
                                 (for a scheme that never frees, waiting is futile) */
-    lfs_stress_log_t *log;   /* stress mode: log every dequeued value */
+    lfs_stress_tally_t *tally; /* stress mode: tally every dequeued value */
     double join_timeout;     /* > 0: give up on a thread that has not come back
                                 this long after the stop flag (result.stuck);
                                 its run state is then leaked, never freed */
@@ -94,7 +96,6 @@ typedef struct lfs_bench_result {
     int exhausted;           /* a thread's enqueue found the pool empty: stopped early */
     uint64_t pool_waits;     /* producer-consumer: batches cut short by an empty pool */
     int stalled;             /* the stall was taken (0: target cannot stall) */
-    int log_full;            /* stress mode: a log could not grow: stopped early */
     uint32_t samples;        /* samples taken (series hold min(samples, max_samples)) */
     double unreclaimed_avg;
     uint64_t unreclaimed_peak;
@@ -113,8 +114,11 @@ lfs_bench_target_t *lfs_bench_target_for_run(lfs_run_t *r);
 
 /* ---- stress mode ---- */
 
-lfs_stress_log_t *lfs_stress_log_new(int threads);
-void lfs_stress_log_delete(lfs_stress_log_t *log);
+lfs_stress_tally_t *lfs_stress_tally_new(int threads);
+void lfs_stress_tally_delete(lfs_stress_tally_t *tally);
+
+/* first_lost / first_duplicated when the value cannot be told (exact = 0) */
+#define LFS_STRESS_UNNAMED 0xffffffffffffffffULL /* UINT64_MAX, spelled for cffi */
 
 typedef struct lfs_stress_check {
     uint64_t enqueued;        /* values enqueued, prefill included */
@@ -122,6 +126,9 @@ typedef struct lfs_stress_check {
     uint64_t remaining;       /* values found in the queue afterwards */
     uint64_t lost;            /* enqueued, never dequeued, not in the queue */
     uint64_t duplicated;      /* came out (or out and still in) more than once */
+    int exact;                /* 1: lost and duplicated are exact counts; 0:
+                                 lower bounds (lost and duplicated values of
+                                 one producer hid each other in the tallies) */
     uint64_t unknown;         /* came out but was never enqueued */
     uint64_t out_of_order;    /* two values of one producer came out in the
                                  wrong order (FIFO: per consumer, and the
@@ -129,9 +136,9 @@ typedef struct lfs_stress_check {
     uint64_t first_lost, first_duplicated, first_unknown, first_out_of_order;
 } lfs_stress_check_t;
 
-/* Conservation over the logs of the last run with this log, given the
+/* Conservation over the tallies of the last run with this tally, given the
  * enqueue counts of its result, and the values still in the queue. */
-int lfs_stress_check(const lfs_stress_log_t *log, const lfs_bench_result_t *res,
+int lfs_stress_check(const lfs_stress_tally_t *tally, const lfs_bench_result_t *res,
                      uint32_t prefill, const uint64_t *remaining, uint64_t n_remaining,
                      lfs_stress_check_t *out);
 

@@ -37,8 +37,9 @@ class OurTarget:
         opts = self._ffi.new("int64_t[]", values or [0])
         self.run = self._lib.lfs_run_new(self._lib.lfs_structure_get(self.info.index), threads, capacity, opts)
         if self.run == self._ffi.NULL:
-            raise EngineError(f"could not create a free-running {variant} run "
-                              f"({threads} threads, {capacity} nodes): out of memory?")
+            # the variant and its options were checked: only the allocation can fail
+            raise MemoryError(f"could not allocate a free-running {variant} run "
+                              f"({threads} threads, {capacity:,} nodes)")
         self.ptr = self._lib.lfs_bench_target_for_run(self.run)
         if self.ptr == self._ffi.NULL:
             self._lib.lfs_run_delete(self.run)
@@ -78,7 +79,7 @@ class PeerTarget:
 
 def run_point(target, *, threads: int, workload: str, seconds: float, prefill: int = 1000,
               stall: bool = False, sample_interval: float = 0.001, series: bool = False,
-              max_ops: int = 0, seed: int = 1, log=None,
+              max_ops: int = 0, seed: int = 1, tally=None,
               end_when_exhausted: bool = False, join_timeout: float = 0.0) -> dict[str, Any]:
     """One measurement. ``threads`` counts the stalled thread when ``stall``."""
     if workload not in WORKLOADS:
@@ -102,8 +103,8 @@ def run_point(target, *, threads: int, workload: str, seconds: float, prefill: i
         cfg.max_samples = n
         keep = [ffi.new("double[]", n), ffi.new("uint64_t[]", n), ffi.new("uint64_t[]", n)]
         cfg.series_t, cfg.series_unreclaimed, cfg.series_pool = keep
-    if log is not None:
-        cfg.log = log
+    if tally is not None:
+        cfg.tally = tally
     res = ffi.new("lfs_bench_result_t *")
     if lib.lfs_bench_run(target.ptr, cfg, res) != 0:
         raise EngineError(f"the benchmark driver refused {target.name} with {threads} threads "

@@ -6,13 +6,18 @@ with a deadline, so that a structure that corrupts memory for real becomes a
 the queue) a ``livelock`` result, instead of taking the harness down.
 
 In the child: N pthreads run the workload for a duration or an operation
-count, enqueueing unique values ``(thread << 40) | sequence`` and logging
-every value they dequeue (native/freerun/bench.c). Then, with every thread joined:
+count, enqueueing unique values ``(thread << 40) | sequence``; each consumer
+tallies what it dequeues per producer — count, sum and fingerprint of the
+sequence numbers, and their order — in memory that does not grow with the
+run (native/freerun/bench.c). Then, with every thread joined:
 
 - conservation: each value enqueued came out exactly once or is still in
   the queue; nothing came out that was never put in; and FIFO order per
   producer (a consumer never sees a producer's values out of order, and
-  what is left was enqueued after everything of that producer that left);
+  what is left was enqueued after everything of that producer that left).
+  Any difference is detected; one lost or duplicated value per producer is
+  named; when several of both kinds mix, their counts are lower bounds and
+  the report says so;
 - pool accounting: LIVE + RETIRED + FREE = capacity, the free list holds
   exactly the FREE slots, once each, and the retired lists hold exactly the
   RETIRED ones;
@@ -25,6 +30,7 @@ scheduler — so the report points to the stepped search of the same variant.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -37,6 +43,7 @@ from ..structures import lookup
 FAMILY = "msqueue"
 DEFAULT_CAPACITY = 1 << 18
 DEFAULT_PREFILL = 0  # short queues: a freed node comes back to the head soonest
+OUT_OF_MEMORY = "out-of-memory"  # the outcome of a run that could not allocate
 JOIN_TIMEOUT = 3.0   # seconds a thread gets to come back after the stop flag
 NOT_FREE_SAFE = {
     "naive": "msqueue/naive is not run on real threads: it frees dequeued nodes at once with no "
@@ -63,14 +70,22 @@ def run(variant: str, *, threads: int = 4, seconds: float = 10.0, max_ops: int =
     max_threads = _native.limit("LFS_MAX_THREADS")
     if not 1 <= threads <= max_threads:
         raise UsageError(f"--threads must be between 1 and {max_threads}, got {threads}")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise UsageError(f"--seconds must be a finite number of seconds, 0 or more, got {seconds}")
+    if not 0 <= max_ops < 2**63:
+        raise UsageError(f"--ops must be 0 (no limit) or more, got {max_ops}")
     if seconds <= 0 and max_ops <= 0:
         raise UsageError("give a duration (--seconds) or an operation count (--ops)")
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2^63-1, got {seed}")
     if workload not in WORKLOADS:
         raise UsageError(f"unknown workload {workload!r} (allowed: {', '.join(WORKLOADS)})")
     if workload == "producer-consumer" and threads < 2:
         raise UsageError("producer-consumer needs at least 2 threads")
     if not 16 <= capacity <= 1 << 26:
         raise UsageError(f"--capacity must be between 16 and {1 << 26}, got {capacity}")
+    if not 0 <= prefill < capacity:
+        raise UsageError(f"--prefill must be between 0 and the capacity less one ({capacity - 1}), got {prefill}")
     params = {"variant": variant, "threads": threads, "seconds": seconds if seconds > 0 else 1e9,
               "max_ops": max_ops, "workload": workload, "capacity": capacity, "options": opts,
               "prefill": prefill, "seed": seed}
@@ -115,6 +130,34 @@ def _snapshot(ffi, lib, r, info):
     )
 
 
+def check_conservation(tally, res, prefill: int, remaining: list[int] | None, threads: int) -> dict[str, Any]:
+    """Conservation from the consumers' tallies of a run (``res``) and the
+    values still queued (``None``: the queue is too broken to tell)."""
+    from .. import _native
+
+    m = _native.free()
+    ffi, lib = m.ffi, m.lib
+    check = ffi.new("lfs_stress_check_t *")
+    rem = ffi.new("uint64_t[]", remaining or [0])
+    lib.lfs_stress_check(tally, res, prefill, rem, len(remaining or ()), check)
+    if remaining is None:
+        conservation: dict[str, Any] = {"checked": False, "ok": False,
+                                        "message": "the queue is broken (see reachability): "
+                                                   "what is left in it cannot be told"}
+    else:
+        conservation = {"checked": True}
+    fields = ("enqueued", "dequeued", "remaining", "lost", "duplicated", "unknown", "out_of_order")
+    conservation.update({k: getattr(check, k) for k in fields})
+    conservation["exact"] = bool(check.exact)
+    for k in ("lost", "duplicated", "unknown", "out_of_order"):
+        if getattr(check, k):
+            first = getattr(check, f"first_{k}")
+            conservation[f"first_{k}"] = None if first == lib.LFS_STRESS_UNNAMED else value_name(first, threads)
+    if conservation["checked"]:
+        conservation["ok"] = not (check.lost or check.duplicated or check.unknown or check.out_of_order)
+    return conservation
+
+
 def _child(params: dict[str, Any]) -> dict[str, Any]:
     from .. import _native
     from ..checks.reachability import check_reachability, queue_contents
@@ -125,10 +168,13 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     variant, n = params["variant"], params["threads"]
     target = OurTarget(variant, n, params["capacity"], params["options"])
     info = target.info
-    log = ffi.gc(lib.lfs_stress_log_new(n), lib.lfs_stress_log_delete)
+    tally = lib.lfs_stress_tally_new(n)
+    if tally == ffi.NULL:
+        raise MemoryError("the stress tally")
+    tally = ffi.gc(tally, lib.lfs_stress_tally_delete)
     sample = run_point(target, threads=n, workload=params["workload"], seconds=params["seconds"],
                        prefill=params["prefill"], max_ops=params["max_ops"], seed=params["seed"],
-                       sample_interval=0.01, log=log, end_when_exhausted=True,
+                       sample_interval=0.01, tally=tally, end_when_exhausted=True,
                        join_timeout=JOIN_TIMEOUT)
     res = sample.pop("_result")
     # With a thread stuck in an operation the audit still runs: it spins
@@ -152,40 +198,17 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     reach = {"ok": not violations, "skipped": skipped,
              "violations": [{"kind": v.kind, "message": v.message[:500]} for v in violations]}
 
-    remaining = queue_contents(snap)
-    check = ffi.new("lfs_stress_check_t *")
-    if remaining is None:
-        conservation: dict[str, Any] = {"checked": False, "ok": False,
-                                        "message": "the queue is broken (see reachability): "
-                                                   "what is left in it cannot be told"}
-        rem = ffi.new("uint64_t[]", 1)
-        lib.lfs_stress_check(log, res, params["prefill"], rem, 0, check)
-    else:
-        rem = ffi.new("uint64_t[]", remaining or [0])
-        lib.lfs_stress_check(log, res, params["prefill"], rem, len(remaining), check)
-        conservation = {"checked": True}
-    fields = ("enqueued", "dequeued", "remaining", "lost", "duplicated", "unknown", "out_of_order")
-    conservation.update({k: getattr(check, k) for k in fields})
-    for k in ("lost", "duplicated", "unknown", "out_of_order"):
-        if getattr(check, k):
-            conservation[f"first_{k}"] = value_name(getattr(check, f"first_{k}"), n)
-    if conservation["checked"]:
-        conservation["ok"] = not (check.lost or check.duplicated or check.unknown or check.out_of_order)
-    elif remaining is None:
-        conservation["ok"] = False
-    if res.log_full:
-        conservation["ok"] = False
-        conservation["message"] = "a dequeue log could not grow (out of memory): lower --seconds or set --ops"
+    conservation = check_conservation(tally, res, params["prefill"], queue_contents(snap), n)
 
     kinds = []
     if not conservation["ok"]:
-        if check.lost and conservation["checked"]:
+        if conservation["lost"] and conservation["checked"]:
             kinds.append("lost-value")
-        if check.duplicated:
+        if conservation["duplicated"]:
             kinds.append("duplicate-value")
-        if check.out_of_order:
+        if conservation["out_of_order"]:
             kinds.append("not-linearizable")
-        if check.unknown:
+        if conservation["unknown"]:
             kinds.append("use-after-free")
     if not accounting["ok"]:
         kinds.append("double-free" if audit.free_list_bad else "leak")
@@ -213,6 +236,22 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _child_result(params: dict[str, Any]) -> dict[str, Any]:
+    """``_child``'s result, or an ``out-of-memory`` one when an allocation
+    failed (a memory limit, not a verdict on the queue); with the child's
+    peak resident set either way."""
+    import resource
+
+    try:
+        result = _child(params)
+    except MemoryError as exc:
+        result = {"outcome": OUT_OF_MEMORY, "kinds": [],
+                  "message": f"out of memory ({exc or 'an allocation failed'}): the run could not be "
+                             "made, so nothing is said about the queue; lower --capacity or raise the limit"}
+    result["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
+
+
 if __name__ == "__main__":
-    print(json.dumps(_child(json.loads(sys.argv[1]))), flush=True)
+    print(json.dumps(_child_result(json.loads(sys.argv[1]))), flush=True)
     os._exit(0)  # threads stuck in an operation must not keep the child alive

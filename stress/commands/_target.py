@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 from .. import _defaults
@@ -72,21 +73,63 @@ def target_from_args(args: argparse.Namespace):
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|x|)\s*$")
 
 
-def parse_budget(text: str) -> tuple[int | None, float | None]:
-    """``10s``, ``500ms``, ``2m``, ``5000`` (executions), or both: ``5000,10s``."""
+def seconds_argument(text: str) -> float:
+    """argparse type of a duration: a finite number of seconds, positive and
+    at most MAX_SECONDS."""
+    from ..scenario import MAX_SECONDS
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_SECONDS:  # nan and inf fail here too
+        raise argparse.ArgumentTypeError(f"a number of seconds, positive and at most {MAX_SECONDS:,.0f} "
+                                         f"(a day), got {text!r}")
+    return value
+
+
+def count_argument(text: str) -> int:
+    """argparse type of a count: a whole number, 0 or more, below 2^63."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"a whole number, 0 or more (and below 2^63), got {text!r}")
+    return value
+
+
+def parse_budget(text: str, *, flag: str = "--budget") -> tuple[int | None, float | None]:
+    """``10s``, ``500ms``, ``2m``, ``5000`` (executions), or both: ``5000,10s``.
+    Each part is positive and at most MAX_EXECUTIONS executions or
+    MAX_SECONDS seconds; one rule for every command that takes a budget."""
+    from ..scenario import MAX_EXECUTIONS, MAX_SECONDS
+
+    usage = (f"{flag} {text!r}: use a number of executions (5000), a time (10s, 500ms, 2m) "
+             f"or both (5000,10s)")
+    parts = text.split(",")
+    if len(parts) > 2:
+        raise UsageError(usage)
     executions = seconds = None
-    for part in text.split(","):
+    for part in parts:
         m = _BUDGET.match(part)
         if not m:
-            raise UsageError(f"budget {text!r}: use a number of executions (5000), a time "
-                             "(10s, 500ms, 2m) or both (5000,10s)")
+            raise UsageError(usage)
         number, unit = m.groups()
         if unit in ("", "x"):
             if "." in number:
-                raise UsageError(f"budget {text!r}: a number of executions is a whole number")
+                raise UsageError(f"{flag} {text!r}: a number of executions is a whole number")
+            if executions is not None:
+                raise UsageError(usage)
             executions = int(number)
+            if not 1 <= executions <= MAX_EXECUTIONS:
+                raise UsageError(f"{flag} {text!r}: executions must be at least 1 and at most {MAX_EXECUTIONS:,}")
         else:
+            if seconds is not None:
+                raise UsageError(usage)
             seconds = float(number) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+            if not 0 < seconds <= MAX_SECONDS:
+                raise UsageError(f"{flag} {text!r}: a time must be positive and at most {MAX_SECONDS:,.0f} s (a day)")
     return executions, seconds
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from pathlib import Path
 
 from ..errors import UsageError
+from ._target import seconds_argument
 
 HELP = "benchmark the queue variants and their peers on real threads; write report.md, report.json, plots"
 
@@ -23,13 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "10 s cap per seed; --quick: 3 seeds, 2 s)")
     group = parser.add_argument_group("overrides (of the full or --quick plan)")
     group.add_argument("--threads", default=None, help="thread counts, e.g. 1,2,4,8")
-    group.add_argument("--seconds", type=float, default=None,
+    group.add_argument("--seconds", type=seconds_argument, default=None,
                        help="seconds per measured point (--search: cap per seed)")
     group.add_argument("--seeds", type=int, default=None, help="--search: seeds per scheduler")
     group.add_argument("--schedulers", default=None, help="--search: e.g. pct,random (default: all)")
     group.add_argument("--scenarios", default=None, help="--search: scenario files or directories (default: scenarios)")
     group.add_argument("--reps", type=int, default=None, help="repetitions per point (median reported)")
-    group.add_argument("--stall-seconds", type=float, default=None, help="length of the stalled-thread run")
+    group.add_argument("--stall-seconds", type=seconds_argument, default=None, help="length of the stalled-thread run")
     group.add_argument("--stall-reps", type=int, default=None, help="repetitions of the stalled-thread run")
     group.add_argument("--variants", default=None, help="our variants, e.g. leaky,hazard (default: all but naive)")
     group.add_argument("--workloads", default=None, help="pairs,mixed,producer-consumer (default: all)")
@@ -45,10 +47,24 @@ def _csv(text: str | None, convert=str) -> tuple | None:
         raise UsageError(f"expected a comma-separated list, got {text!r}") from None
 
 
+def _output_directory(out: Path) -> Path:
+    """The report directory, created now: a path that cannot be one is
+    refused before any measurement runs."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; give a directory for the report")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create this directory ({exc.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot write in this directory")
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     if args.search:
         return _run_search(args)
-    out = args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}"
+    out = _output_directory(args.out or Path("reports") / f"bench-{datetime.date.today().isoformat()}")
     from ..bench import plots, report, runner
     from ..bench.driver import WORKLOADS
 
@@ -83,7 +99,7 @@ def _run_search(args: argparse.Namespace) -> int:
     from ..bench import bugfind
     from ..schedulers import SCHEDULERS
 
-    out = args.out or Path("reports") / f"bench-search-{datetime.date.today().isoformat()}"
+    out = _output_directory(args.out or Path("reports") / f"bench-search-{datetime.date.today().isoformat()}")
     plan = bugfind.QUICK if args.quick else bugfind.FULL
     schedulers = _csv(args.schedulers)
     for name in schedulers or ():
@@ -91,8 +107,6 @@ def _run_search(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown scheduler {name!r} (allowed: {', '.join(SCHEDULERS)})")
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.seconds is not None and args.seconds <= 0:
-        raise UsageError(f"--seconds must be positive, got {args.seconds}")
     overrides = {"seeds": args.seeds, "cap_seconds": args.seconds, "schedulers": schedulers,
                  "scenarios": _csv(args.scenarios)}
     plan = replace(plan, **{k: v for k, v in overrides.items() if v is not None})

@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace, supervisor) -> int:
         raise UsageError(f"--max-preemptions must be 0 or more, got {args.max_preemptions}")
     target = target_from_args(args)
     executions, seconds = parse_budget(args.budget)
-    shrink_attempts, shrink_seconds = parse_budget(args.shrink_budget)
+    shrink_attempts, shrink_seconds = parse_budget(args.shrink_budget, flag="--shrink-budget")
     seed = args.seed if args.seed is not None else 0
     result = explore(
         target, args.scheduler, seed=seed, executions=executions, seconds=seconds, jobs=args.jobs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def _run(args: argparse.Namespace, supervisor) -> int:
     tty = sys.stdout.isatty() and not args.json
     results = []
     interrupted = False
+    terminated = []   # SIGTERM ends the run as Ctrl-C does: the summary of what finished is printed
+
+    def on_sigterm(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         for n, (sc, plan) in enumerate(items, 1):
             if tty:
@@ -87,10 +95,13 @@ def _run(args: argparse.Namespace, supervisor) -> int:
         interrupted = True
         if tty:
             print("\r\033[K", end="")
-        print(f"interrupted (Ctrl-C) after {len(results)} of {len(items)} items: results so far "
+        how = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+        print(f"{how} after {len(results)} of {len(items)} items: results so far "
               + ("above" if args.json else "below"), file=sys.stderr)
         if args.json:
             print(json.dumps({"interrupted": True, "items_done": len(results), "items": len(items)}), flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not args.json:
         _summary(results)
         for o in results:
@@ -101,7 +112,7 @@ def _run(args: argparse.Namespace, supervisor) -> int:
                 print()
                 print(_report(o, supervisor))
     if interrupted:
-        return 130
+        return 128 + signal.SIGTERM if terminated else 130
     return 0 if results and all(o.ok for o in results) and len(results) == len(items) else 1
 
 

@@ -7,24 +7,25 @@ import argparse
 import json
 import shlex
 
-from ._target import parse_options
+from ..errors import LfstressError
+from ._target import count_argument, parse_options, seconds_argument
 
 HELP = "run a variant free on real threads for a while, then audit values, pool and structure"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", required=True, help="msqueue variant (naive is refused: see its message)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="duration (default: 10)")
-    parser.add_argument("--ops", type=int, default=0, help="stop each thread after this many operations")
+    parser.add_argument("--seconds", type=seconds_argument, default=10.0, help="duration (default: 10)")
+    parser.add_argument("--ops", type=count_argument, default=0, help="stop each thread after this many operations")
     parser.add_argument("--threads", type=int, default=4, help="pthreads (default: 4)")
     parser.add_argument("--workload", default="pairs",
                         help="pairs (default: enqueue then dequeue, so freed nodes come back to the "
                              "head at once), mixed or producer-consumer")
-    parser.add_argument("--prefill", type=int, default=0, help="values in the queue at the start (default: 0)")
+    parser.add_argument("--prefill", type=count_argument, default=0, help="values in the queue at the start (default: 0)")
     parser.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
                         help="structure option (repeatable), e.g. -o hp_threshold=1")
     parser.add_argument("--capacity", type=int, default=None, help="node pool slots (default: 262144)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the mixed workload's choices")
+    parser.add_argument("--seed", type=count_argument, default=1, help="seed of the mixed workload's choices")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -51,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
                             workload=args.workload, options=parse_options(args.option), seed=args.seed,
                             prefill=args.prefill, **kw)
     ok = result["outcome"] == "ok"
+    if result["outcome"] == realstress.OUT_OF_MEMORY:  # no verdict on the queue
+        if args.json:
+            print(json.dumps(result, indent=1))
+            return 2
+        raise LfstressError(result["message"])
     if args.json:
         print(json.dumps(result, indent=1))
         return 0 if ok else 1
@@ -71,10 +77,15 @@ def run(args: argparse.Namespace) -> int:
         if c["checked"]:
             detail = (f"{_n(c['enqueued'])} enqueued = {_n(c['dequeued'])} dequeued + "
                       f"{_n(c['remaining'])} still queued")
-            problems = [f"{_n(c[k])} {label} (first: {c['first_' + k]})"
+            bound = "" if c["exact"] else "at least "
+            problems = [(f"{bound}{_n(c[k])} {label}" if k in ("lost", "duplicated") else f"{_n(c[k])} {label}")
+                        + (f" (first: {c['first_' + k]})" if c["first_" + k] else "")
                         for k, label in (("lost", "lost"), ("duplicated", "duplicated"),
                                          ("unknown", "never enqueued"), ("out_of_order", "out of FIFO order"))
                         if c[k]]
+            if not c["exact"]:
+                problems.append("these counts are lower bounds: the per-producer tallies (counts, sums, "
+                                "fingerprints) tell one lost or duplicated value exactly, not several")
             if problems:
                 detail = f"{_n(c['enqueued'])} enqueued, {_n(c['dequeued'])} dequeued, {_n(c['remaining'])} " \
                          f"still queued: " + "; ".join(problems)

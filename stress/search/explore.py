@@ -56,7 +56,7 @@ from ..schedulers import (
 )
 from ..token import Target
 from .backends import Backend, Chunk, ProcessBackend, SeedFold, SerialBackend
-from .hypothesis_search import hypothesis_search, target_key
+from .hypothesis_search import DEFAULT_MAX_EXAMPLES, hypothesis_search, target_key
 from .record import Failure, Stats, counts, run_failure
 from .supervised import SUPERVISED_SCHEDULERS, Supervisor, WorkerEnded, ended, ended_failure
 
@@ -165,6 +165,10 @@ def explore(
     elif spec.name == "hypothesis":
         stats, failure = _explore_hypothesis(target, seed, executions, deadline, origin,
                                              target_key(target) if example_database else None, wanted)
+        if executions is None and failure is None and stats.executions >= DEFAULT_MAX_EXAMPLES:
+            result.notes.append(f"hypothesis stopped at {DEFAULT_MAX_EXAMPLES:,} executions before the time ran "
+                                "out (a time budget alone gives it that many): give an execution budget to go "
+                                "further, or use another scheduler for long runs")
     else:
         backend = backend or (ProcessBackend(jobs) if jobs > 1 else SerialBackend())
         stats, failure = _explore_seeds(target, spec, seed, executions, deadline, jobs, backend, native,

@@ -18,6 +18,15 @@ corrupts the queue. Three measurements:
    ten consecutive calls of 10,000 seeds: RSS after each call (nothing is
    kept from one call to the next).
 3. The native fast path (``--native``), 1,000,000 executions, as a child.
+4. Memory that stays flat in the other long-running modes:
+   - ``lfstress stress --variant tagged --seconds 30 --threads 4`` under
+     ``/usr/bin/time -v`` (its maximum resident set covers the child that
+     runs the threads), and correct variants under a 1 GB address-space
+     limit (``prlimit --as``): each must be OK, never a broken queue;
+   - ``lfstress explore --scenario scenarios/essay_story.toml --variant hazard
+     --scheduler exhaustive --keep-going --budget 120s``: RSS sampled, its
+     value at the end against its value after 10 s;
+   - the parent of ``--jobs 2`` (random, ``--keep-going``, 60 s): the same.
 
 Run from the checkout: python -m tests.benchmarks.robustness [--executions N] [--out DIR]
 """
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -46,9 +56,10 @@ def _status_kb(pid: int | str, key: str) -> int | None:
     return None
 
 
-def measure_cli(executions: int, extra: list[str] | None = None) -> dict:
-    """Run the CLI in a child, sample its RSS; return figures in KiB."""
-    argv = [sys.executable, "-m", "stress", *COMMAND, "--budget", str(executions), *(extra or [])]
+def measure_cli(executions: int, extra: list[str] | None = None, *, command: list[str] | None = None) -> dict:
+    """Run the CLI in a child, sample its RSS; return figures in KiB (``samples``:
+    (seconds, KiB) pairs). ``command`` replaces the default search."""
+    argv = [sys.executable, "-m", "stress", *(command or [*COMMAND, "--budget", str(executions)]), *(extra or [])]
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[tuple[float, int]] = []
@@ -86,7 +97,54 @@ def measure_cli(executions: int, extra: list[str] | None = None) -> dict:
         "stdout_tail": "\n".join(out.splitlines()[-3:]),
         "stderr": err.strip()[-2000:],
         "traceback": "Traceback" in err,
+        "samples": samples,
     }
+
+
+STRESS = ["stress", "--variant", "tagged", "--seconds", "30", "--threads", "4"]
+ADDRESS_SPACE_LIMIT = 1 << 30
+LIMITED_VARIANTS = ("tagged", "hazard", "epoch", "locked")
+EXHAUSTIVE = ["explore", "--scenario", "scenarios/essay_story.toml", "--variant", "hazard",
+              "--scheduler", "exhaustive", "--keep-going", "--budget", "120s"]
+JOBS = ["explore", "--story", "classic-aba", "--variant", "tagged", "--scheduler", "random",
+        "--keep-going", "--jobs", "2", "--budget", "60s"]
+SETTLED_AFTER = 10.0   # seconds: RSS then is the reference a flat run stays near
+
+
+def measure_stress() -> dict:
+    """``lfstress stress`` under /usr/bin/time -v: its maximum RSS, children included."""
+    argv = ["/usr/bin/time", "-v", sys.executable, "-m", "stress", *STRESS, "--json"]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    return {"argv": ["lfstress", *STRESS], "exit_status": proc.returncode,
+            "max_rss_kib": int(peak.group(1)) if peak else None,
+            "child_max_rss_kib": result.get("max_rss_kib"), "outcome": result.get("outcome"),
+            "ops": result.get("ops"), "conservation_ok": result.get("conservation", {}).get("ok")}
+
+
+def measure_limited(seconds: float = 5.0) -> list[dict]:
+    """Correct variants under an address-space limit: OK, not a broken queue."""
+    rows = []
+    for variant in LIMITED_VARIANTS:
+        argv = ["prlimit", f"--as={ADDRESS_SPACE_LIMIT}", sys.executable, "-m", "stress", "stress",
+                "--variant", variant, "--seconds", str(seconds), "--threads", "4", "--json"]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+        rows.append({"variant": variant, "exit_status": proc.returncode, "outcome": result.get("outcome"),
+                     "ops": result.get("ops"), "kinds": result.get("kinds"),
+                     "stderr": proc.stderr.strip()[-500:]})
+    return rows
+
+
+def flatness(run: dict) -> dict:
+    """RSS at the end of a run against its RSS after SETTLED_AFTER seconds."""
+    samples = run.pop("samples")
+    settled = next((rss for t, rss in samples if t >= SETTLED_AFTER), None)
+    end = samples[-1][1] if samples else None
+    run.update({"rss_kib_settled": settled, "rss_kib_end": end,
+                "growth": (end / settled - 1) if settled and end else None})
+    return run
 
 
 def measure_in_process(slices: int, per_slice: int) -> dict:
@@ -113,6 +171,8 @@ def write_report(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "robustness.json").write_text(json.dumps(result, indent=1) + "\n")
     cli, native, inproc = result["cli"], result["native"], result["in_process"]
+    stress, limited = result["stress"], result["address_space_limited"]
+    exhaustive, jobs = result["exhaustive"], result["jobs"]
 
     def mib(kib: int | None) -> str:
         return "-" if kib is None else f"{kib / 1024:.1f} MiB"
@@ -177,6 +237,33 @@ def write_report(result: dict, out: Path) -> None:
         f"(change {(last - first) / 1024:+.1f} MiB over {(len(series) - 1) * inproc['per_slice']:,} "
         f"more executions); peak {mib(inproc['peak_kib'])}.",
         "",
+        "## Memory in the other long-running modes",
+        "",
+        f"`{' '.join(stress['argv'])}` under `/usr/bin/time -v` (the maximum resident set of the",
+        "command and the child that runs the threads): each consumer tallies what it dequeues per",
+        "producer in fixed memory, so the run's length does not show.",
+        "",
+        "| run | exit | outcome | operations | max RSS (time -v) | the child's own max RSS |",
+        "| --- | ---: | --- | ---: | ---: | ---: |",
+        f"| stress, tagged, 30 s, 4 threads | {stress['exit_status']} | {stress['outcome']} | "
+        f"{stress['ops'] or 0:,} | {mib(stress['max_rss_kib'])} | {mib(stress['child_max_rss_kib'])} |",
+        "",
+        f"Correct variants, 5 s on 4 threads each, under a {ADDRESS_SPACE_LIMIT >> 20} MiB address-space limit "
+        "(`prlimit --as`):",
+        "",
+        "| variant | exit | outcome | operations |",
+        "| --- | ---: | --- | ---: |",
+        *[f"| {r['variant']} | {r['exit_status']} | {r['outcome']} | {r['ops'] or 0:,} |" for r in limited],
+        "",
+        f"Searches that run until their time is up: RSS after {SETTLED_AFTER:g} s against RSS at the end.",
+        "",
+        "| run | exit | wall | RSS at 10 s | RSS at the end | change | peak |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| `{' '.join(r['argv'])}` | {r['exit_status']} | {r['wall_seconds']:.0f} s | "
+          f"{mib(r['rss_kib_settled'])} | {mib(r['rss_kib_end'])} | "
+          f"{'-' if r['growth'] is None else format(r['growth'], '+.1%')} | {mib(r['rss_kib_peak'])} |"
+          for r in (exhaustive, jobs)],
+        "",
         "## Reading it",
         "",
         "- Exit status 1 is explore's \"violation found\" (0: none, 2: bad input, 130: interrupted).",
@@ -186,9 +273,10 @@ def write_report(result: dict, out: Path) -> None:
         "  per execution and drop them.",
         "- The last tenth of the command includes shrinking the failure and printing its report:",
         "  that, not the search, is the small step at the end (it is absent with `--no-shrink`).",
-        "- The serial search folds the record of each chunk of 64 executions into its totals as it",
-        "  goes, so a long search keeps none of them; `--jobs N` keeps one per chunk (about 300",
-        "  bytes: +0.5 MiB per 100,000 executions) until the end.",
+        "- The search folds the record of each chunk of executions into its totals as it comes",
+        "  back, in seed order, serial or with `--jobs N`: a long search keeps none of them.",
+        "- The exhaustive search walks depth first over choice points (memory follows the depth of",
+        "  an execution); the schedules of the next preemption level wait in a temporary file.",
         "",
     ]
     (out / "robustness.md").write_text("\n".join(lines))
@@ -209,11 +297,23 @@ def main(argv: list[str] | None = None) -> int:
     native = measure_cli(args.native_executions, ["--native"])
     print(f"native: exit {native['exit_status']}, {native['wall_seconds']} s, RSS {native['rss_kib_before']} -> "
           f"{native['rss_kib_after']} KiB, peak {native['rss_kib_peak']} KiB")
+    cli.pop("samples")
+    native.pop("samples")
     inproc = measure_in_process(args.slices, args.executions // args.slices)
     print("in-process RSS KiB: " + ", ".join(str(r["rss_kib"]) for r in inproc["rows"]))
+    stress = measure_stress()
+    print(f"stress: exit {stress['exit_status']}, {stress['outcome']}, max RSS {stress['max_rss_kib']} KiB")
+    limited = measure_limited()
+    print("under 1 GB: " + ", ".join(f"{r['variant']} {r['outcome']}" for r in limited))
+    exhaustive = flatness(measure_cli(0, command=EXHAUSTIVE))
+    print(f"exhaustive: RSS {exhaustive['rss_kib_settled']} KiB at {SETTLED_AFTER:g} s, "
+          f"{exhaustive['rss_kib_end']} KiB at the end")
+    jobs = flatness(measure_cli(0, command=JOBS))
+    print(f"jobs 2: RSS {jobs['rss_kib_settled']} KiB at {SETTLED_AFTER:g} s, {jobs['rss_kib_end']} KiB at the end")
     result = {"machine": machine_info(), "executions": args.executions,
               "native_executions": args.native_executions, "cli": cli, "native": native,
-              "in_process": inproc}
+              "in_process": inproc, "stress": stress, "address_space_limited": limited,
+              "exhaustive": exhaustive, "jobs": jobs}
     write_report(result, args.out)
     print(f"wrote {args.out / 'robustness.md'}")
     return 0 if cli["exit_status"] == 1 and native["exit_status"] == 1 else 1
