@@ -313,6 +313,11 @@ class Execution:
         """Index in its program of the operation thread tid is in, -1 when done."""
         return self._lib.lfs_exec_thread_op(self._ptr, tid)
 
+    def thread_pending(self, tid: int) -> str | None:
+        """The kind of thread tid's next step (e.g. "wait" while it blocks), or None."""
+        kind = self._lib.lfs_exec_thread_pending(self._ptr, tid)
+        return None if kind < 0 else _c().event_kind[kind]
+
     def event_count(self) -> int:
         """Events recorded so far in this execution."""
         return self._lib.lfs_exec_event_count(self._ptr)

@@ -65,7 +65,7 @@ def test_a_lock_held_by_a_paused_thread_blocks_the_other_without_deadlock():
     ex = Execution("msqueue", "locked", [[("enqueue", 1)], [("enqueue", 2)]])
     mask = ex.start()
     mask = ex.step(0)  # T0 takes the tail lock
-    while mask & 2 and ex._lib.lfs_exec_thread_pending(ex._ptr, 1) != 9:  # until T1 waits
+    while mask & 2 and ex.thread_pending(1) != "wait":  # until T1 waits
         mask = ex.step(1)
     assert mask == 1, "T1 must not be enabled while T0 holds the lock"
     while mask:

@@ -15,7 +15,7 @@ from .._version import __version__
 from .coldcache import CONTROL
 from .machine import CORES
 from .peers import PACKAGE, PEER_LIBRARY
-from .runner import STALL_THREADS, STALLABLE, Results
+from .runner import STALL_THREADS, Results, stallable
 from .summary import (LEAKY_TARGET_MOPS, LITERATURE_RATIO, PARITY, mops_ratio, row, stall_row, target_options,
                       targets)
 
@@ -486,7 +486,7 @@ def render(res: Results, summary: dict[str, Any], acc: dict[str, Any], mach: dic
                      f"{_fmt(r['peak_max'], 0)} | {_fmt(r['slope_median'], 0)} | {r['bound'] or '—'} | "
                      f"{r['exhausted_reps']}/{r['reps']} | {_fmt(r['mops_median'], 2)} |")
         L.append("")
-        others = [t for t in targets(res) if t not in STALLABLE]
+        others = [t for t in targets(res) if not stallable(t)]
         if others:
             L.append("Not run: " + ", ".join(f"`{t}`" for t in others)
                      + " — no deferred reclamation for a stalled thread to hold up.")

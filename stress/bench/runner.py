@@ -26,7 +26,15 @@ VARIANTS = ("leaky", "tagged", "hazard", "epoch", "locked")
 STALL_THREADS = 3  # two workers and the stalled thread
 # Targets with deferred reclamation, the ones a stalled thread can hold up.
 # The others free at once (tagged, locked, ck_fifo_mpmc) or never (leaky).
-STALLABLE = ("hazard", "epoch", "ck_hp_fifo", "urcu_lfq")
+STALLABLE_PEERS = ("ck_hp_fifo", "urcu_lfq")
+
+
+def stallable(name: str) -> bool:
+    """Whether a stalled thread can hold up this target's reclamation: a peer
+    by name, one of our variants as its descriptor declares (stall hooks)."""
+    if name in peers_mod.ALL_PEERS:
+        return name in STALLABLE_PEERS
+    return lookup("msqueue", name).reclaim.can_stall
 
 
 @dataclass(frozen=True)
@@ -169,10 +177,10 @@ def run(plan: Plan, *, progress: bool | None = None,
         res.peers_available = loaded.names
         res.peer_flags = loaded.flags
     names = list(plan.variants) + list(res.peers_available)
-    stallable = [v for v in plan.variants if v in STALLABLE] + [p for p in res.peers_available if p in STALLABLE]
+    stalled = [name for name in [*plan.variants, *res.peers_available] if stallable(name)]
     control = plan.reuse_control and 1 in plan.threads and "leaky" in plan.variants
     total = (len(_points(plan)) * plan.reps * plan.seconds * len(names)
-             + plan.stall_reps * plan.stall_seconds * len(stallable)
+             + plan.stall_reps * plan.stall_seconds * len(stalled)
              + (plan.reps * plan.seconds * sum(wl != "producer-consumer" for wl in plan.workloads)
                 if control else 0))
     bar = Progress(total, progress)
@@ -220,12 +228,12 @@ def run(plan: Plan, *, progress: bool | None = None,
 
         if plan.stall_seconds > 0 and plan.stall_reps > 0:
             stall_ours = [OurTarget(v, STALL_THREADS, plan.stall_capacity)
-                          for v in plan.variants if v in STALLABLE]
+                          for v in plan.variants if stallable(v)]
             stall_peers = []
             if res.peers_available:
                 loaded = peers_mod.load()
                 stall_peers = [PeerTarget(loaded.module, name, plan.stall_capacity, hp_threshold)
-                               for name in res.peers_available if name in STALLABLE]
+                               for name in res.peers_available if stallable(name)]
             try:
                 for rep in range(plan.stall_reps):
                     for t in [*stall_ours, *stall_peers]:
