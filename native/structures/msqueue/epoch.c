@@ -40,13 +40,8 @@ static int epoch_init(void *shared, const lfs_options_t *opts)
 {
     (void)opts;
     epoch_shared_t *q = shared;
-    msq_node_t *dummy = lfs_node_alloc();
-    if (dummy == NULL)
+    if (msq_ptr_init(&q->head, &q->tail) != LFS_OK)
         return LFS_NOMEM;
-    lfs_init_store(&dummy->next, LFS_REF_NULL);
-    lfs_init_store(&dummy->value, 0);
-    lfs_store(&q->head, msq_word(dummy), LFS_RELAXED); /* setup mode */
-    lfs_store(&q->tail, msq_word(dummy), LFS_RELAXED);
     lfs_epoch_domain_init(&q->ebr);
     return LFS_OK;
 }
@@ -64,11 +59,9 @@ static int epoch_enqueue(void *shared, void *local, lfs_word_t value, lfs_word_t
     (void)local;
     (void)result;
     epoch_shared_t *q = shared;
-    msq_node_t *node = lfs_node_alloc(); /* private until linked: no section yet */
+    msq_node_t *node = msq_ptr_new_node(value); /* private until linked: no section yet */
     if (node == NULL)
         return LFS_NOMEM;
-    lfs_init_store(&node->value, value);
-    lfs_init_store(&node->next, LFS_REF_NULL);
     lfs_epoch_enter(&q->ebr);
     msq_ptr_link(&q->tail, node);
     lfs_epoch_exit(&q->ebr);

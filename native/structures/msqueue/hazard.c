@@ -60,13 +60,8 @@ static int hazard_init(void *shared, const lfs_options_t *opts)
 {
     (void)opts;
     hazard_shared_t *q = shared;
-    msq_node_t *dummy = lfs_node_alloc();
-    if (dummy == NULL)
+    if (msq_ptr_init(&q->head, &q->tail) != LFS_OK)
         return LFS_NOMEM;
-    lfs_init_store(&dummy->next, LFS_REF_NULL);
-    lfs_init_store(&dummy->value, 0);
-    lfs_store(&q->head, msq_word(dummy), LFS_RELAXED); /* setup mode */
-    lfs_store(&q->tail, msq_word(dummy), LFS_RELAXED);
     lfs_hp_domain_init(&q->hp);
     return LFS_OK;
 }
@@ -112,11 +107,9 @@ static int hazard_enqueue(void *shared, void *local, lfs_word_t value, lfs_word_
     (void)local;
     (void)result;
     hazard_shared_t *q = shared;
-    msq_node_t *node = lfs_node_alloc();
+    msq_node_t *node = msq_ptr_new_node(value);
     if (node == NULL)
         return LFS_NOMEM;
-    lfs_init_store(&node->value, value);
-    lfs_init_store(&node->next, LFS_REF_NULL);
 
     lfs_word_t tail;
     for (;;) {

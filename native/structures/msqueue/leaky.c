@@ -36,14 +36,7 @@ static int leaky_init(void *shared, const lfs_options_t *opts)
 {
     (void)opts;
     leaky_shared_t *q = shared;
-    msq_node_t *dummy = lfs_node_alloc();
-    if (dummy == NULL)
-        return LFS_NOMEM;
-    lfs_init_store(&dummy->next, LFS_REF_NULL);
-    lfs_init_store(&dummy->value, 0);
-    lfs_store(&q->head, msq_word(dummy), LFS_RELAXED); /* setup mode */
-    lfs_store(&q->tail, msq_word(dummy), LFS_RELAXED);
-    return LFS_OK;
+    return msq_ptr_init(&q->head, &q->tail);
 }
 
 static void leaky_thread_init(void *shared, void *local, const lfs_options_t *opts)
@@ -57,11 +50,9 @@ static int leaky_enqueue(void *shared, void *local, lfs_word_t value, lfs_word_t
     (void)local;
     (void)result;
     leaky_shared_t *q = shared;
-    msq_node_t *node = lfs_node_alloc();
+    msq_node_t *node = msq_ptr_new_node(value);
     if (node == NULL)
         return LFS_NOMEM;
-    lfs_init_store(&node->value, value);
-    lfs_init_store(&node->next, LFS_REF_NULL);
     msq_ptr_link(&q->tail, node);
     return LFS_OK;
 }

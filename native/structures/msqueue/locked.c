@@ -57,13 +57,8 @@ static int locked_init(void *shared, const lfs_options_t *opts)
 {
     (void)opts;
     locked_shared_t *q = shared;
-    msq_node_t *dummy = lfs_node_alloc();
-    if (dummy == NULL)
+    if (msq_ptr_init(&q->head, &q->tail) != LFS_OK)
         return LFS_NOMEM;
-    lfs_init_store(&dummy->next, LFS_REF_NULL);
-    lfs_init_store(&dummy->value, 0);
-    lfs_store(&q->head, msq_word(dummy), LFS_RELAXED); /* setup mode */
-    lfs_store(&q->tail, msq_word(dummy), LFS_RELAXED);
     lfs_store(&q->head_lock, 0, LFS_RELAXED);
     lfs_store(&q->tail_lock, 0, LFS_RELAXED);
     return LFS_OK;
@@ -80,11 +75,9 @@ static int locked_enqueue(void *shared, void *local, lfs_word_t value, lfs_word_
     (void)local;
     (void)result;
     locked_shared_t *q = shared;
-    msq_node_t *node = lfs_node_alloc();
+    msq_node_t *node = msq_ptr_new_node(value);
     if (node == NULL)
         return LFS_NOMEM;
-    lfs_init_store(&node->value, value);
-    lfs_init_store(&node->next, LFS_REF_NULL);
 
     locked_acquire(&q->tail_lock);
     lfs_word_t tail = lfs_load(&q->tail, LFS_RELAXED);

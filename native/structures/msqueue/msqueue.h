@@ -123,6 +123,31 @@ static inline void msq_local_init_cleanup(msq_local_t *l, const lfs_options_t *o
  *   load next->value      RELAXED  ordered by the ACQUIRE load of next.
  */
 
+/* A new node holding value with a null link, still private to the caller:
+ * initialising stores, as nothing else can see it yet. NULL: the pool is
+ * empty. */
+static inline msq_node_t *msq_ptr_new_node(lfs_word_t value)
+{
+    msq_node_t *node = lfs_node_alloc();
+    if (node != NULL) {
+        lfs_init_store(&node->value, value);
+        lfs_init_store(&node->next, LFS_REF_NULL);
+    }
+    return node;
+}
+
+/* An empty queue of plain pointers: head and tail at one dummy node. Runs in
+ * a structure's init (setup mode, before any thread), so RELAXED suffices. */
+static inline int msq_ptr_init(lfs_word_t *head_root, lfs_word_t *tail_root)
+{
+    msq_node_t *dummy = msq_ptr_new_node(0);
+    if (dummy == NULL)
+        return LFS_NOMEM;
+    lfs_store(head_root, msq_word(dummy), LFS_RELAXED);
+    lfs_store(tail_root, msq_word(dummy), LFS_RELAXED);
+    return LFS_OK;
+}
+
 /* Link an initialised private node at the tail (MS96 enqueue loop + swing). */
 static inline void msq_ptr_link(lfs_word_t *tail_root, msq_node_t *node)
 {
